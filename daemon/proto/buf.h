@@ -1,0 +1,108 @@
+/*
+ * buf.h: bounds-checked reading and capped writing of the native protocol's
+ * notation ([int], [string], [bytes], ...). No I/O happens here.
+ *
+ * A reader carries a sticky error: once a read runs past the end or meets a
+ * malformed value, every later read returns zero/empty and rbuf_ok() is false,
+ * so decoders can read a whole message and check once at the end.
+ */
+#ifndef CQLP_BUF_H
+#define CQLP_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A slice of bytes inside someone else's buffer; never owned. */
+struct slice {
+	const uint8_t	*p;
+	size_t		 n;
+};
+
+/* A [bytes] value: null (length -1) and unset (-2, v4+) are distinct. */
+enum bytes_state {
+	BYTES_VALUE = 0,
+	BYTES_NULL,
+	BYTES_UNSET
+};
+struct bytesval {
+	enum bytes_state state;
+	struct slice	 v;
+};
+
+struct rbuf {
+	const uint8_t	*p;
+	size_t		 len;
+	size_t		 off;
+	const char	*err;	/* NULL while fine; a static message after */
+};
+
+void	 rbuf_init(struct rbuf *, const void *, size_t);
+int	 rbuf_ok(const struct rbuf *);
+size_t	 rbuf_left(const struct rbuf *);
+void	 rbuf_fail(struct rbuf *, const char *);
+
+uint8_t	 rbuf_u8(struct rbuf *);
+uint16_t rbuf_u16(struct rbuf *);
+int16_t	 rbuf_i16(struct rbuf *);
+uint32_t rbuf_u32(struct rbuf *);
+int32_t	 rbuf_i32(struct rbuf *);
+int64_t	 rbuf_i64(struct rbuf *);
+struct slice rbuf_raw(struct rbuf *, size_t);		/* n raw bytes */
+struct slice rbuf_string(struct rbuf *);		/* [string] */
+struct slice rbuf_long_string(struct rbuf *);		/* [long string] */
+struct slice rbuf_short_bytes(struct rbuf *);		/* [short bytes] */
+struct bytesval rbuf_bytes(struct rbuf *);		/* [bytes]/[value] */
+int	 rbuf_uuid(struct rbuf *, uint8_t[16]);	/* [uuid] */
+/* [inet]: address length 4 or 16 copied into addr, port returned. */
+int	 rbuf_inet(struct rbuf *, uint8_t addr[16], size_t *alen,
+	     int32_t *port);
+/* [vint]/[unsigned vint] as in protocol v5 and the duration type. */
+int64_t	 rbuf_vint(struct rbuf *);
+uint64_t rbuf_uvint(struct rbuf *);
+
+/*
+ * A growable output buffer with a hard cap: appending past the cap sets
+ * err and drops the data rather than growing without bound.
+ */
+struct wbuf {
+	uint8_t		*p;
+	size_t		 len;
+	size_t		 size;
+	size_t		 cap;
+	const char	*err;
+};
+
+#define WBUF_DEFAULT_CAP	(256U * 1024 * 1024)
+
+void	 wbuf_init(struct wbuf *, size_t cap);
+void	 wbuf_free(struct wbuf *);
+void	 wbuf_reset(struct wbuf *);
+int	 wbuf_ok(const struct wbuf *);
+/* Hand the bytes to the caller (who frees them) and reset the buffer. */
+uint8_t	*wbuf_steal(struct wbuf *, size_t *);
+/* Reserve n bytes at the end and return where they start (NULL on cap). */
+uint8_t	*wbuf_reserve(struct wbuf *, size_t);
+
+void	 wbuf_u8(struct wbuf *, uint8_t);
+void	 wbuf_u16(struct wbuf *, uint16_t);
+void	 wbuf_u32(struct wbuf *, uint32_t);
+void	 wbuf_i32(struct wbuf *, int32_t);
+void	 wbuf_i64(struct wbuf *, int64_t);
+void	 wbuf_raw(struct wbuf *, const void *, size_t);
+void	 wbuf_string(struct wbuf *, const char *);		/* [string] */
+void	 wbuf_string_n(struct wbuf *, const void *, size_t);
+void	 wbuf_long_string(struct wbuf *, const char *);		/* [long string] */
+void	 wbuf_long_string_n(struct wbuf *, const void *, size_t);
+void	 wbuf_short_bytes(struct wbuf *, const void *, size_t);
+void	 wbuf_bytes(struct wbuf *, const void *, size_t);	/* [bytes] */
+void	 wbuf_bytes_null(struct wbuf *);			/* length -1 */
+void	 wbuf_bytes_unset(struct wbuf *);			/* length -2 */
+void	 wbuf_bytesval(struct wbuf *, const struct bytesval *);
+void	 wbuf_uuid(struct wbuf *, const uint8_t[16]);
+void	 wbuf_inet(struct wbuf *, const uint8_t *, size_t, int32_t);
+void	 wbuf_vint(struct wbuf *, int64_t);
+void	 wbuf_uvint(struct wbuf *, uint64_t);
+/* Overwrite 4 bytes at off (for lengths known only at the end). */
+void	 wbuf_put_u32_at(struct wbuf *, size_t off, uint32_t);
+
+#endif

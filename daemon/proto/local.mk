@@ -1,0 +1,5 @@
+# The wire codec: frames, messages, CQL types and values. No I/O.
+noinst_LIBRARIES += daemon/proto/libcqlproto.a
+daemon_proto_libcqlproto_a_SOURCES = \
+	daemon/proto/buf.h daemon/proto/buf.c \
+	daemon/proto/frame.h

@@ -1,0 +1,1 @@
+# Interoperability: the real DataStax Python driver against cqlmock.
