@@ -1,0 +1,1 @@
+# daemon/core: connections, hosts, pools
