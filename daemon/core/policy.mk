@@ -1,0 +1,1 @@
+# daemon/core: load-balancing, retry and speculative-execution policies
