@@ -27,7 +27,7 @@ endif
 
 # Benchmarks: built with `make bench-token` (the lead wires `make bench`).
 # (BENCH_PROGRAMS would read to automake as an install directory.)
-BENCH_PROGS = tests/bench/token-bench
+BENCH_PROGS += tests/bench/token-bench
 noinst_PROGRAMS += tests/bench/token-bench
 tests_bench_token_bench_SOURCES = tests/bench/token-bench.c
 tests_bench_token_bench_LDADD = $(CORE_LDADD) -lm
