@@ -1,0 +1,1 @@
+# daemon/core: cluster, control connection, requests
