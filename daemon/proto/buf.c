@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 #include "buf.h"
@@ -489,4 +490,64 @@ wbuf_put_u32_at(struct wbuf *w, size_t off, uint32_t v)
 	w->p[off + 1] = (v >> 16) & 0xff;
 	w->p[off + 2] = (v >> 8) & 0xff;
 	w->p[off + 3] = v & 0xff;
+}
+
+struct slice
+slice_cstr(const char *s)
+{
+	struct slice	sl;
+
+	sl.p = (const uint8_t *)s;
+	sl.n = s == NULL ? 0 : strlen(s);
+	return (sl);
+}
+
+int
+slice_eq(struct slice s, const char *c)
+{
+	size_t	n = strlen(c);
+
+	return (s.n == n && (n == 0 || memcmp(s.p, c, n) == 0));
+}
+
+int
+slice_caseeq(struct slice s, const char *c)
+{
+	size_t	n = strlen(c);
+
+	return (s.n == n && (n == 0 || strncasecmp((const char *)s.p, c,
+	    n) == 0));
+}
+
+char *
+slice_dup(struct slice s)
+{
+	return (xstrndup(s.n == 0 ? "" : (const char *)s.p, s.n));
+}
+
+struct bytesval
+bytesval_value(const void *p, size_t n)
+{
+	struct bytesval	b;
+
+	b.state = BYTES_VALUE;
+	b.v.p = p;
+	b.v.n = n;
+	return (b);
+}
+
+struct bytesval
+bytesval_null(void)
+{
+	struct bytesval	b = { BYTES_NULL, { NULL, 0 } };
+
+	return (b);
+}
+
+struct bytesval
+bytesval_unset(void)
+{
+	struct bytesval	b = { BYTES_UNSET, { NULL, 0 } };
+
+	return (b);
 }

@@ -29,6 +29,15 @@ struct bytesval {
 	struct slice	 v;
 };
 
+/* Slice helpers: a C string as a slice, comparison, a NUL-terminated copy. */
+struct slice slice_cstr(const char *);
+int	 slice_eq(struct slice, const char *);		/* exact bytes */
+int	 slice_caseeq(struct slice, const char *);	/* ASCII case-blind */
+char	*slice_dup(struct slice);			/* xmalloc'd */
+struct bytesval bytesval_value(const void *, size_t);
+struct bytesval bytesval_null(void);
+struct bytesval bytesval_unset(void);
+
 struct rbuf {
 	const uint8_t	*p;
 	size_t		 len;

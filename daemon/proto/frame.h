@@ -2,6 +2,18 @@
  * frame.h: the native protocol's frame header (v3/v4 9 bytes; v1/v2 8 bytes,
  * spoken only to refuse them), opcodes and flags.  v5 carries these same
  * frames inside checksummed segments: see segment.h when it exists.
+ *
+ * Reading: call frame_header_decode() on what has arrived; 0 means h is
+ * filled (h->length bytes of body follow frame_header_size(h->version)
+ * header bytes), >0 is how many more header bytes are needed, <0 is one of
+ * FRAME_E* (for FRAME_EVERSION h->version/response/stream are still filled
+ * from the 9-byte layout so a server can answer with a protocol error).
+ * The caller checks h->length against its own maximum before buffering.
+ *
+ * Writing a whole frame into a wbuf:
+ *	start = frame_begin(w, PROTO_V4, 1, 0, stream, OP_RESULT);
+ *	... append the body with wbuf_* ...
+ *	frame_end(w, start);		(patches the body length)
  */
 #ifndef CQLP_FRAME_H
 #define CQLP_FRAME_H
@@ -59,5 +71,26 @@ struct frame_header {
 	uint8_t		opcode;
 	uint32_t	length;		/* body length */
 };
+
+/* frame_header_decode() failures. */
+#define FRAME_EVERSION		(-1)	/* version byte not 1..5 */
+#define FRAME_ELENGTH		(-2)	/* body length >= 2^31 */
+#define FRAME_EDIRECTION	(-3)	/* never returned by decode; for callers */
+
+int	 frame_header_decode(const uint8_t *, size_t, struct frame_header *);
+/* Writes frame_header_size(h->version) bytes (8 for v1/v2, else 9). */
+void	 frame_header_encode(uint8_t *, const struct frame_header *);
+size_t	 frame_header_size(uint8_t version);
+
+struct wbuf;
+/* Append a header with a zero length; returns its offset for frame_end. */
+size_t	 frame_begin(struct wbuf *, uint8_t version, int response,
+	     uint8_t flags, int16_t stream, uint8_t opcode);
+/* Patch the body length of the frame begun at start. */
+void	 frame_end(struct wbuf *, size_t start);
+/* "QUERY", "RESULT", ...; "UNKNOWN" for anything else. */
+const char *opcode_name(uint8_t);
+/* 1 if the opcode is one a client sends, 0 if a server sends, -1 unknown. */
+int	 opcode_is_request(uint8_t);
 
 #endif

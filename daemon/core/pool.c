@@ -1,0 +1,520 @@
+/*
+ * pool.c: a host's connections: keep the core open, grow under load,
+ * shrink when idle, refuse beyond capacity, reconnect in the background.
+ */
+#include <sys/time.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "util.h"
+#include "frame.h"
+#include "host.h"
+#include "conn.h"
+#include "reconnect.h"
+#include "pool.h"
+
+struct pool_entry {
+	struct conn	*conn;
+	uint64_t	 last_used_ms;
+};
+
+struct pool {
+	struct event_base	*base;
+	struct host		*host;
+	struct pool_config	 config;
+	struct pool_cbs		 cbs;
+	uint8_t			 version;
+	int			 up;		/* reported UP, not DOWN since */
+	int			 freeing;
+	int			 active;	/* pool_connect called, not ignored */
+
+	struct pool_entry	*v;
+	size_t			 n;
+	size_t			 size;
+
+	struct reconnect	*rc;
+	struct event		*ev_shrink;
+};
+
+static void	pool_conn_ready(struct conn *, enum conn_error, void *);
+static void	pool_conn_closed(struct conn *, enum conn_error, void *);
+static void	pool_reconnect_cb(void *);
+static void	pool_shrink_cb(evutil_socket_t, short, void *);
+
+void
+pool_config_default(struct pool_config *pc)
+{
+	memset(pc, 0, sizeof *pc);
+	pc->core_local = POOL_CORE_LOCAL;
+	pc->max_local = POOL_MAX_LOCAL;
+	pc->core_remote = POOL_CORE_REMOTE;
+	pc->max_remote = POOL_MAX_REMOTE;
+	pc->max_inflight = POOL_MAX_INFLIGHT;
+	pc->grow_threshold = POOL_GROW_THRESHOLD;
+	pc->idle_close_ms = POOL_IDLE_CLOSE_MS;
+	conn_config_default(&pc->conn);
+	reconnect_policy_default(&pc->reconnect);
+}
+
+/* Core and max for the host's distance now. */
+static void
+pool_limits(struct pool *p, int *core, int *max)
+{
+	switch (p->host->distance) {
+	case HOST_LOCAL:
+		*core = p->config.core_local;
+		*max = p->config.max_local;
+		break;
+	case HOST_REMOTE:
+		*core = p->config.core_remote;
+		*max = p->config.max_remote;
+		break;
+	default:
+		*core = *max = 0;
+		break;
+	}
+	if (*max < *core)
+		*max = *core;
+}
+
+/*
+ * Bring the limits into a consistent order once: max_inflight within the
+ * streams, threshold within max_inflight.
+ */
+struct pool *
+pool_new(struct event_base *base, struct host *h,
+    const struct pool_config *pc, const struct pool_cbs *cbs)
+{
+	struct pool	*p;
+
+	p = xcalloc(1, sizeof *p);
+	p->base = base;
+	p->host = host_ref(h);
+	p->config = *pc;
+	if (p->config.max_inflight <= 0 ||
+	    p->config.max_inflight > FRAME_MAX_STREAMS)
+		p->config.max_inflight = FRAME_MAX_STREAMS;
+	if (p->config.conn.max_streams <= 0 ||
+	    p->config.conn.max_streams > FRAME_MAX_STREAMS)
+		p->config.conn.max_streams = FRAME_MAX_STREAMS;
+	if (p->config.max_inflight > p->config.conn.max_streams)
+		p->config.max_inflight = p->config.conn.max_streams;
+	if (p->config.grow_threshold <= 0 ||
+	    p->config.grow_threshold > p->config.max_inflight)
+		p->config.grow_threshold = p->config.max_inflight;
+	if (cbs != NULL)
+		p->cbs = *cbs;
+	p->version = pc->conn.version;
+	/* Our own copies: the caller's configuration may go away. */
+	if (pc->conn.cql_version != NULL)
+		p->config.conn.cql_version = xstrdup(pc->conn.cql_version);
+	if (pc->conn.username != NULL)
+		p->config.conn.username = xstrdup(pc->conn.username);
+	if (pc->conn.password != NULL)
+		p->config.conn.password = xstrdup(pc->conn.password);
+	p->rc = reconnect_new(base, &p->config.reconnect, pool_reconnect_cb,
+	    p);
+	p->ev_shrink = evtimer_new(base, pool_shrink_cb, p);
+	if (p->ev_shrink == NULL)
+		fatalx("evtimer_new failed");
+	return (p);
+}
+
+/* The pool's memory, a loop turn after pool_free. */
+static void
+pool_free_now(evutil_socket_t fd, short events, void *arg)
+{
+	struct pool	*p = arg;
+
+	reconnect_free(p->rc);
+	event_free(p->ev_shrink);
+	free(p->v);
+	free((char *)p->config.conn.cql_version);
+	free((char *)p->config.conn.username);
+	if (p->config.conn.password != NULL)
+		explicit_bzero((char *)p->config.conn.password,
+		    strlen(p->config.conn.password));
+	free((char *)p->config.conn.password);
+	host_unref(p->host);
+	free(p);
+}
+
+/* Forget one entry (the connection is freed by the caller). */
+static void
+pool_remove(struct pool *p, struct conn *c)
+{
+	size_t	i;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->v[i].conn == c) {
+			p->v[i] = p->v[--p->n];
+			return;
+		}
+	}
+}
+
+/* Close every connection quietly (their requests get CONN_ECLOSED). */
+static void
+pool_close_all(struct pool *p)
+{
+	struct conn	*c;
+
+	while (p->n > 0) {
+		c = p->v[p->n - 1].conn;
+		p->n--;
+		conn_free(c);
+	}
+}
+
+/* Safe from the pool's own callbacks: the memory goes a loop turn later. */
+void
+pool_free(struct pool *p)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (p == NULL || p->freeing)
+		return;
+	p->freeing = 1;
+	p->active = 0;
+	reconnect_cancel(p->rc);
+	evtimer_del(p->ev_shrink);
+	pool_close_all(p);
+	if (event_base_once(p->base, -1, EV_TIMEOUT, pool_free_now, p,
+	    &tv) != 0)
+		fatalx("event_base_once failed");
+}
+
+int
+pool_size(struct pool *p)
+{
+	size_t	i;
+	int	n = 0;
+
+	for (i = 0; i < p->n; i++) {
+		if (conn_state(p->v[i].conn) == CONN_READY)
+			n++;
+	}
+	return (n);
+}
+
+int
+pool_opening(struct pool *p)
+{
+	size_t	i;
+	int	n = 0;
+
+	for (i = 0; i < p->n; i++) {
+		if (conn_state(p->v[i].conn) != CONN_READY)
+			n++;
+	}
+	return (n);
+}
+
+int
+pool_inflight(struct pool *p)
+{
+	size_t	i;
+	int	n = 0;
+
+	for (i = 0; i < p->n; i++)
+		n += conn_inflight(p->v[i].conn);
+	return (n);
+}
+
+/* Start one more connection. */
+static void
+pool_open(struct pool *p)
+{
+	struct conn_cbs	 cbs;
+	struct conn	*c;
+
+	memset(&cbs, 0, sizeof cbs);
+	cbs.ready = pool_conn_ready;
+	cbs.closed = pool_conn_closed;
+	cbs.arg = p;
+	p->config.conn.version = p->version;
+	c = conn_new(p->base, p->host, &p->config.conn, &cbs);
+	if (p->n == p->size) {
+		p->size = p->size ? p->size * 2 : 4;
+		p->v = xreallocarray(p->v, p->size, sizeof *p->v);
+	}
+	p->v[p->n].conn = c;
+	p->v[p->n].last_used_ms = conn_now_ms();
+	p->n++;
+	log_debug("pool %s: opening a connection (%zu)", p->host->name, p->n);
+	conn_connect(c);
+}
+
+/*
+ * Bring the pool up to its core size.  While the host is down only one
+ * attempt runs at a time: no point knocking with several.
+ */
+static void
+pool_fill(struct pool *p)
+{
+	int	core, max, ready, opening;
+
+	if (!p->active || p->freeing)
+		return;
+	pool_limits(p, &core, &max);
+	ready = pool_size(p);
+	opening = pool_opening(p);
+	if (ready == 0) {
+		if (opening == 0 && core > 0)
+			pool_open(p);
+		return;
+	}
+	while (ready + opening < core) {
+		pool_open(p);
+		opening++;
+	}
+}
+
+/* The host is gone: say so once and start knocking on the schedule. */
+static void
+pool_down(struct pool *p, enum conn_error e)
+{
+	uint64_t	ms;
+
+	if (pool_size(p) > 0 || pool_opening(p) > 0)
+		return;
+	if (p->up || p->host->state != HOST_DOWN) {
+		p->up = 0;
+		log_info("pool %s: host down (%s)", p->host->name,
+		    conn_error_name(e));
+		host_set_state(p->host, HOST_DOWN);
+		if (p->cbs.down != NULL)
+			p->cbs.down(p, e, p->cbs.arg);
+		if (p->freeing || !p->active)
+			return;
+	}
+	ms = reconnect_schedule(p->rc);
+	log_debug("pool %s: reconnecting in %llu ms", p->host->name,
+	    (unsigned long long)ms);
+}
+
+static void
+pool_shrink_arm(struct pool *p)
+{
+	struct timeval	tv;
+	int		ms = p->config.idle_close_ms;
+
+	if (ms <= 0 || evtimer_pending(p->ev_shrink, NULL))
+		return;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(p->ev_shrink, &tv);
+}
+
+/* A connection finished its handshake or failed it. */
+static void
+pool_conn_ready(struct conn *c, enum conn_error e, void *arg)
+{
+	struct pool	*p = arg;
+
+	if (e != CONN_OK) {
+		log_debug("pool %s: connect failed: %s", p->host->name,
+		    conn_why(c));
+		pool_remove(p, c);
+		conn_free(c);
+		if (pool_size(p) == 0)
+			pool_down(p, e);
+		else
+			reconnect_schedule(p->rc);
+		return;
+	}
+	p->version = conn_version(c);
+	reconnect_reset(p->rc);
+	if (!p->up) {
+		p->up = 1;
+		log_info("pool %s: host up (protocol v%u)", p->host->name,
+		    p->version);
+		host_set_state(p->host, HOST_UP);
+		if (p->cbs.up != NULL)
+			p->cbs.up(p, p->cbs.arg);
+		if (p->freeing)
+			return;
+	}
+	pool_fill(p);
+	pool_shrink_arm(p);
+}
+
+/* A ready connection was lost: forget it, maybe mark the host down. */
+static void
+pool_conn_closed(struct conn *c, enum conn_error e, void *arg)
+{
+	struct pool	*p = arg;
+
+	log_info("pool %s: connection lost: %s", p->host->name, conn_why(c));
+	pool_remove(p, c);
+	conn_free(c);
+	if (pool_size(p) == 0)
+		pool_down(p, e);
+	else
+		reconnect_schedule(p->rc);
+}
+
+/* The reconnection timer fired. */
+static void
+pool_reconnect_cb(void *arg)
+{
+	pool_fill(arg);
+}
+
+/* Close extra connections nobody used for idle_close_ms. */
+static void
+pool_shrink_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct pool	*p = arg;
+	struct conn	*c;
+	uint64_t	 now = conn_now_ms();
+	size_t		 i;
+	int		 core, max, ready;
+
+	pool_limits(p, &core, &max);
+	ready = pool_size(p);
+	for (i = 0; i < p->n && ready > core; /* nothing */) {
+		c = p->v[i].conn;
+		if (conn_state(c) == CONN_READY && conn_inflight(c) == 0 &&
+		    (ready > max || now - p->v[i].last_used_ms >=
+		    (uint64_t)p->config.idle_close_ms)) {
+			log_debug("pool %s: closing an idle connection",
+			    p->host->name);
+			p->v[i] = p->v[--p->n];
+			conn_free(c);
+			ready--;
+			continue;
+		}
+		i++;
+	}
+	if (ready > core)
+		pool_shrink_arm(p);
+}
+
+void
+pool_connect(struct pool *p)
+{
+	if (p->freeing)
+		return;
+	p->active = 1;
+	if (p->host->distance == HOST_IGNORED)
+		return;
+	pool_fill(p);
+}
+
+/*
+ * Least busy wins; past the threshold grow in the background; at the cap
+ * refuse rather than queue.
+ */
+enum conn_error
+pool_acquire(struct pool *p, struct conn **cp)
+{
+	struct conn	*c;
+	size_t		 i, best = 0;
+	int		 core, max, n, bestn = -1;
+
+	*cp = NULL;
+	if (p->freeing || !p->active)
+		return (CONN_ECLOSED);
+	for (i = 0; i < p->n; i++) {
+		if (conn_state(p->v[i].conn) != CONN_READY)
+			continue;
+		n = conn_inflight(p->v[i].conn);
+		if (bestn == -1 || n < bestn) {
+			best = i;
+			bestn = n;
+		}
+	}
+	if (bestn == -1)
+		return (CONN_ECLOSED);
+	c = p->v[best].conn;
+	p->v[best].last_used_ms = conn_now_ms();
+	pool_limits(p, &core, &max);
+	if (bestn >= p->config.grow_threshold && (int)p->n < max) {
+		log_debug("pool %s: growing (%d in flight)", p->host->name,
+		    bestn);
+		pool_open(p);
+		pool_shrink_arm(p);
+	}
+	if (bestn >= p->config.max_inflight || conn_available(c) == 0)
+		return (CONN_EBUSY);
+	*cp = c;
+	return (CONN_OK);
+}
+
+enum conn_error
+pool_send(struct pool *p, const struct msg *m, uint8_t flags, int timeout_ms,
+    conn_cb cb, void *arg, struct conn **cp, uint64_t *id)
+{
+	struct conn	*c;
+	enum conn_error	 e;
+
+	if (cp != NULL)
+		*cp = NULL;
+	if ((e = pool_acquire(p, &c)) != CONN_OK)
+		return (e);
+	if ((e = conn_send(c, m, flags, timeout_ms, cb, arg, id)) != CONN_OK)
+		return (e);
+	if (cp != NULL)
+		*cp = c;
+	return (CONN_OK);
+}
+
+/* An ignored host holds no connections and is not retried. */
+void
+pool_set_distance(struct pool *p, enum host_distance d)
+{
+	host_set_distance(p->host, d);
+	if (d == HOST_IGNORED) {
+		reconnect_cancel(p->rc);
+		pool_close_all(p);
+		p->up = 0;
+		return;
+	}
+	pool_fill(p);
+	pool_shrink_arm(p);
+}
+
+/* Skip the remaining backoff when someone knows the host is back. */
+void
+pool_reconnect_now(struct pool *p)
+{
+	if (!p->active || p->freeing || pool_size(p) > 0 ||
+	    pool_opening(p) > 0)
+		return;
+	reconnect_cancel(p->rc);
+	pool_fill(p);
+}
+
+void
+pool_set_version(struct pool *p, uint8_t v)
+{
+	p->version = v;
+}
+
+struct host *
+pool_host(struct pool *p)
+{
+	return (p->host);
+}
+
+uint8_t
+pool_version(struct pool *p)
+{
+	return (p->version);
+}
+
+int
+pool_is_up(struct pool *p)
+{
+	return (pool_size(p) > 0);
+}
+
+uint64_t
+pool_reconnect_attempts(struct pool *p)
+{
+	return (reconnect_attempts(p->rc));
+}
