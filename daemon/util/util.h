@@ -25,7 +25,7 @@ char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 void	*xmemdup(const void *, size_t);
 int	 xasprintf(char **, const char *, ...) printflike(2, 3);
-int	 xvasprintf(char **, const char *, va_list);
+int	 xvasprintf(char **, const char *, va_list) printflike(2, 0);
 
 /* log.c */
 enum log_level {
@@ -45,7 +45,8 @@ void	 log_warnx(const char *, ...) printflike(1, 2);
 void	 log_info(const char *, ...) printflike(1, 2);
 void	 log_debug(const char *, ...) printflike(1, 2);
 void	 log_trace(const char *, ...) printflike(1, 2);
-void	 log_vmsg(enum log_level, int, const char *, va_list);
+void	 log_vmsg(enum log_level, int, const char *, va_list)
+	     printflike(3, 0);
 __dead void fatal(const char *, ...) printflike(1, 2);
 __dead void fatalx(const char *, ...) printflike(1, 2);
 
