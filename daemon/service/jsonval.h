@@ -1,0 +1,78 @@
+/*
+ * jsonval.h: CQL values <-> JSON, one mapping for the whole daemon,
+ * following Cassandra's own SELECT JSON / INSERT JSON conventions
+ * (docs/protocol.md, "Values", is the user-facing description).
+ *
+ * Output comes in two forms:
+ *  - jsonval_write_cql: exact JSON text appended to a wbuf. This is the form
+ *    for answers: varint, decimal and bigint digits are written verbatim
+ *    (decimal as Java's BigDecimal.toString, e.g. -1.50E+3), which a json_t
+ *    cannot hold.
+ *  - jsonval_from_cql: a jansson tree, identical except that numbers a json_t
+ *    cannot carry exactly (varint outside int64, every decimal) are strings.
+ *
+ * Input: jsonval_to_cql takes a json_t and appends the serialized value.
+ * Load requests with jsonval_loads rather than json_loadb: it reads number
+ * tokens jansson would round or refuse (integers beyond int64, reals with
+ * more than 15 significant digits) as strings, so they keep every digit.
+ * Pass JSON_ALLOW_NUL so that text values may hold U+0000 (Cassandra allows
+ * it; other types refuse strings with a NUL).
+ *
+ * Usage:
+ *	struct jsonval_opts o = JSONVAL_OPTS_DEFAULT;
+ *	jsonval_write_cql(type, p, n, &o, &w, err, sizeof err);   p NULL: null
+ *	jsonval_to_cql(type, json, &o, &w, &is_null, err, sizeof err);
+ * Error messages name the type and the offending value, e.g.
+ *	value 300 out of range for tinyint
+ */
+#ifndef CQLP_JSONVAL_H
+#define CQLP_JSONVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct cqltype;
+struct cqlval;
+struct wbuf;
+
+struct jsonval_opts {
+	/*
+	 * bigint, counter, varint and decimal as JSON strings, and NaN,
+	 * Infinity, -Infinity as those strings instead of null, for clients
+	 * that read every number as a double.
+	 */
+	int	numbers_as_strings;
+	/* "," and ":" instead of Cassandra's ", " and ": " (text form). */
+	int	compact;
+};
+
+#define JSONVAL_OPTS_DEFAULT	{ 0, 0 }
+
+/* JSON text of a serialized value (p NULL: a null value); 0 or -1. */
+int	 jsonval_write_cql(const struct cqltype *, const uint8_t *, size_t,
+	     const struct jsonval_opts *, struct wbuf *, char *, size_t);
+/* The same for a value already decoded by cqlval_decode. */
+int	 jsonval_write_val(const struct cqltype *, const struct cqlval *,
+	     const struct jsonval_opts *, struct wbuf *, char *, size_t);
+/* Tree form of a serialized value (p NULL: json null); NULL on error. */
+json_t	*jsonval_from_cql(const struct cqltype *, const uint8_t *, size_t,
+	     const struct jsonval_opts *, char *, size_t);
+
+/*
+ * Serialize a JSON value as the type: the body is appended to out (no
+ * [bytes] length); a JSON null sets *is_null and appends nothing.
+ * Returns 0, or -1 with a message in err (out may hold partial bytes).
+ */
+int	 jsonval_to_cql(const struct cqltype *, const json_t *,
+	     const struct jsonval_opts *, struct wbuf *, int *, char *,
+	     size_t);
+
+/* json_loadb that keeps exact numbers (see above); flags as jansson's. */
+json_t	*jsonval_loads(const char *, size_t, size_t, json_error_t *);
+
+/* Append s (n bytes of UTF-8) as a quoted, escaped JSON string. */
+void	 jsonval_write_string(struct wbuf *, const char *, size_t);
+
+#endif
