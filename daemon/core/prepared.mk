@@ -1,0 +1,1 @@
+# daemon/core: prepared statements and tracing
