@@ -1,0 +1,1 @@
+# daemon/service: metrics, Prometheus endpoint, systemd units, man pages
