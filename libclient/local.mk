@@ -1,0 +1,1 @@
+# libclient: libcqlproxy and the cqlproxy command
