@@ -909,9 +909,14 @@ sort_entries(struct jctx *c, const struct cqltype *t, struct cqlval *v)
 			}
 			cqlval_free(k[i].key);
 			k[i].key = NULL;
+			free(k[i].p);
+			k[i].p = NULL;
 			continue;
 		}
 		k[out++] = k[i];
+		/* The slot moved down: its bytes now belong there only. */
+		if (out - 1 != i)
+			k[i].p = NULL;
 	}
 	for (i = 0; i < out; i++) {
 		if (map) {

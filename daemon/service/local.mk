@@ -28,3 +28,37 @@ tests_unit_check_config_CFLAGS = $(SERVICE_UNIT_CFLAGS)
 tests_unit_check_config_LDADD = $(SERVICE_UNIT_LDADD)
 TESTS += tests/unit/check_config
 endif
+
+# The daemon.
+daemon_service_libcqlservice_a_SOURCES += \
+	daemon/service/service.h \
+	daemon/service/server.c daemon/service/listen.c \
+	daemon/service/client.c daemon/service/jsonproto.c \
+	daemon/service/ops-cql.c daemon/service/ops-info.c \
+	daemon/service/notify.c
+daemon_service_libcqlservice_a_CFLAGS += $(LIBEVENT_CFLAGS)
+
+sbin_PROGRAMS += daemon/service/cqlproxyd
+daemon_service_cqlproxyd_SOURCES = daemon/service/main.c
+daemon_service_cqlproxyd_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DSYSCONFDIR='"$(sysconfdir)"'
+daemon_service_cqlproxyd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(JANSSON_CFLAGS) $(INIH_CFLAGS)
+daemon_service_cqlproxyd_LDADD = daemon/service/libcqlservice.a \
+	daemon/core/libcqlcore.a daemon/proto/libcqlproto.a \
+	daemon/util/libcqlutil.a $(LIBEVENT_LIBS) $(JANSSON_LIBS) \
+	$(INIH_LIBS) $(OPENSSL_LIBS) -lm
+
+# Behaviour tests: the real daemon in front of cqlmock (tests/service/svc.py
+# starts both); each exits 77 (skipped) when either is not built.
+SERVICE_PY_TESTS = \
+	tests/service/test_ops.py \
+	tests/service/test_types.py \
+	tests/service/test_errors.py \
+	tests/service/test_order.py \
+	tests/service/test_limits.py \
+	tests/service/test_signals.py \
+	tests/service/test_access.py
+TESTS += $(SERVICE_PY_TESTS)
+EXTRA_DIST += tests/service/svc.py tests/service/bench_service.py \
+	$(SERVICE_PY_TESTS)

@@ -1,0 +1,730 @@
+/*
+ * jsonproto.c: the JSON-lines protocol of docs/protocol.md: a line becomes
+ * a request (parse errors are kept and answered in turn), a request is
+ * dispatched to its operation, and answers are written straight into a
+ * buffer as JSON text so that numbers keep every digit.  Every error code
+ * the protocol promises is spelled here.
+ */
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "buf.h"
+#include "msg.h"
+#include "result.h"
+#include "config.h"
+#include "jsonval.h"
+#include "metrics.h"
+#include "service.h"
+
+/* Room beyond the output cap for one answer being built. */
+#define ANS_SLACK	(64 * 1024)
+
+struct creq *
+jsonproto_parse(const char *line, size_t n, int readonly)
+{
+	struct creq	*r;
+	json_t		*j, *id, *op, *cql;
+	json_error_t	 e;
+	const char	*name;
+	char		 ks[256];
+
+	r = xcalloc(1, sizeof *r);
+	r->readonly = readonly;
+	r->op = METRICS_OP_INVALID;
+	r->ordered = 1;
+	if (line == NULL)
+		return (r);
+
+	j = jsonval_loads(line, n, JSON_ALLOW_NUL | JSON_DECODE_ANY, &e);
+	if (j == NULL) {
+		r->early_code = "bad_json";
+		xasprintf(&r->early_msg, "not JSON: %s (column %d)", e.text,
+		    e.column);
+		return (r);
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		r->early_code = "bad_request";
+		r->early_msg = xstrdup("a request must be a JSON object");
+		return (r);
+	}
+	r->json = j;
+
+	id = json_object_get(j, "id");
+	if (id != NULL) {
+		if (json_is_object(id) || json_is_array(id)) {
+			r->early_code = "bad_request";
+			r->early_msg = xstrdup("id must be a number, string, "
+			    "boolean or null");
+			r->early_extra = json_pack("{s:s}", "field", "id");
+			return (r);
+		}
+		r->id = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT);
+		if (r->id == NULL)
+			fatalx("json_dumps failed");
+		r->ordered = 0;
+	}
+
+	op = json_object_get(j, "op");
+	cql = json_object_get(j, "cql");
+	if (op == NULL || json_is_null(op)) {
+		if (cql == NULL) {
+			r->early_code = "bad_request";
+			r->early_msg = xstrdup("a request needs op (or cql)");
+			r->early_extra = json_pack("{s:s}", "field", "op");
+			return (r);
+		}
+		r->op = METRICS_OP_QUERY;
+	} else if (!json_is_string(op)) {
+		r->early_code = "bad_request";
+		r->early_msg = xstrdup("op must be a string");
+		r->early_extra = json_pack("{s:s}", "field", "op");
+		return (r);
+	} else {
+		name = json_string_value(op);
+		r->op = metrics_op_from_name(name);
+		if (r->op == METRICS_OP_INVALID) {
+			r->early_code = "unknown_op";
+			xasprintf(&r->early_msg, "unknown op \"%.64s\"", name);
+			r->early_extra = json_pack("{s:s}", "op", name);
+			return (r);
+		}
+	}
+	/* use, and USE in cql, are barriers whatever their id. */
+	if (r->op == METRICS_OP_USE)
+		r->ordered = 1;
+	else if (r->op == METRICS_OP_QUERY && json_is_string(cql) &&
+	    cql_parse_use(json_string_value(cql), ks, sizeof ks) != 0)
+		r->ordered = 1;
+	return (r);
+}
+
+void
+creq_free(struct creq *r)
+{
+	if (r == NULL)
+		return;
+	if (r->json != NULL)
+		json_decref(r->json);
+	if (r->early_extra != NULL)
+		json_decref(r->early_extra);
+	free(r->early_msg);
+	free(r->id);
+	free(r->keyspace);
+	free(r);
+}
+
+/* Ops that need the cluster (they hold a slot of the global cap). */
+int
+jsonproto_is_local_op(enum metrics_op op)
+{
+	switch (op) {
+	case METRICS_OP_SCHEMA:
+	case METRICS_OP_HOSTS:
+	case METRICS_OP_PING:
+	case METRICS_OP_STATS:
+	case METRICS_OP_INVALID:
+		return (1);
+	default:
+		return (0);
+	}
+}
+
+void
+jsonproto_start(struct creq *r)
+{
+	struct client	*c = r->client;
+	json_t		*extra;
+	int		 v;
+
+	r->start_us = metrics_now_us();
+	if (r->early_code != NULL) {
+		metrics_request_done(srv->metrics, METRICS_OP_INVALID,
+		    r->early_code, 0);
+		r->metered = 1;
+		extra = r->early_extra;
+		r->early_extra = NULL;
+		creq_error(r, r->early_code, extra, "%s", r->early_msg);
+		return;
+	}
+	metrics_request_begin(srv->metrics, r->op);
+	if (c->keyspace != NULL)
+		r->keyspace = xstrdup(c->keyspace);
+	r->numstr = c->numstr;
+	r->compact = c->compact;
+	v = r->compact;
+	if (jp_bool(r, "compact", &v) < 0)
+		return;
+	r->compact = v;
+	v = r->numstr;
+	if (jp_bool(r, "numbers_as_strings", &v) < 0)
+		return;
+	r->numstr = v;
+
+	if (srv->state >= SERVER_CLOSING) {
+		creq_error(r, "shutting_down", NULL,
+		    "the daemon is shutting down");
+		return;
+	}
+	if (!jsonproto_is_local_op(r->op)) {
+		if (srv->inflight >= (unsigned int)srv->cfg->max_inflight) {
+			creq_error(r, "overloaded", json_pack("{s:b}",
+			    "local", 1), "%d requests already running "
+			    "(max_inflight)", srv->cfg->max_inflight);
+			return;
+		}
+		srv->inflight++;
+		r->counted = 1;
+	}
+
+	switch (r->op) {
+	case METRICS_OP_QUERY:
+		op_query(r);
+		break;
+	case METRICS_OP_PREPARE:
+		op_prepare(r);
+		break;
+	case METRICS_OP_EXECUTE:
+		op_execute(r);
+		break;
+	case METRICS_OP_BATCH:
+		op_batch(r);
+		break;
+	case METRICS_OP_USE:
+		op_use(r);
+		break;
+	case METRICS_OP_SCHEMA:
+		op_schema(r);
+		break;
+	case METRICS_OP_HOSTS:
+		op_hosts(r);
+		break;
+	case METRICS_OP_TRACE:
+		op_trace(r);
+		break;
+	case METRICS_OP_PING:
+		op_ping(r);
+		break;
+	case METRICS_OP_STATS:
+		op_stats(r);
+		break;
+	default:
+		creq_error(r, "unknown_op", NULL, "unknown op");
+		break;
+	}
+}
+
+/*
+ * Field readers.  A field that is absent or null keeps the default;
+ * a field of the wrong type is answered with bad_request (return -1).
+ */
+
+static int
+jp_bad(struct creq *r, const char *field, const char *what)
+{
+	creq_error(r, "bad_request", json_pack("{s:s}", "field", field),
+	    "%s must be %s", field, what);
+	return (-1);
+}
+
+int
+jp_string(struct creq *r, const char *field, const char **out)
+{
+	json_t	*v = json_object_get(r->json, field);
+
+	if (v == NULL || json_is_null(v))
+		return (0);
+	if (!json_is_string(v))
+		return (jp_bad(r, field, "a string"));
+	*out = json_string_value(v);
+	return (1);
+}
+
+int
+jp_bool(struct creq *r, const char *field, int *out)
+{
+	json_t	*v = json_object_get(r->json, field);
+
+	if (v == NULL || json_is_null(v))
+		return (0);
+	if (!json_is_boolean(v))
+		return (jp_bad(r, field, "true or false"));
+	*out = json_is_true(v);
+	return (1);
+}
+
+int
+jp_int(struct creq *r, const char *field, int64_t min, int64_t max,
+    int64_t *out)
+{
+	json_t		*v = json_object_get(r->json, field);
+	json_int_t	 i;
+	char		 what[96];
+
+	if (v == NULL || json_is_null(v))
+		return (0);
+	snprintf(what, sizeof what, "an integer from %lld to %lld",
+	    (long long)min, (long long)max);
+	if (!json_is_integer(v))
+		return (jp_bad(r, field, what));
+	i = json_integer_value(v);
+	if (i < min || i > max)
+		return (jp_bad(r, field, what));
+	*out = i;
+	return (1);
+}
+
+/*
+ * Answers.  Written as text so cell values keep their exact digits; the
+ * separators follow the compact option.
+ */
+
+void
+ans_begin(struct ans *a, struct creq *r, int ok)
+{
+	size_t	cap = srv->cfg->max_output_per_client + ANS_SLACK;
+
+	a->compact = r->compact;
+	wbuf_init(&a->w, cap);
+	wbuf_u8(&a->w, '{');
+	if (r->id != NULL) {
+		ans_raw(a, "\"id\"");
+		ans_raw(a, a->compact ? ":" : ": ");
+		ans_raw(a, r->id);
+		ans_raw(a, a->compact ? "," : ", ");
+	}
+	ans_raw(a, ok ? (a->compact ? "\"ok\":true" : "\"ok\": true") :
+	    (a->compact ? "\"ok\":false" : "\"ok\": false"));
+}
+
+void
+ans_raw(struct ans *a, const char *s)
+{
+	wbuf_raw(&a->w, s, strlen(s));
+}
+
+void
+ans_key(struct ans *a, const char *k)
+{
+	ans_raw(a, a->compact ? "," : ", ");
+	jsonval_write_string(&a->w, k, strlen(k));
+	ans_raw(a, a->compact ? ":" : ": ");
+}
+
+void
+ans_string(struct ans *a, const char *s)
+{
+	if (s == NULL)
+		ans_null(a);
+	else
+		jsonval_write_string(&a->w, s, strlen(s));
+}
+
+void
+ans_stringn(struct ans *a, const char *s, size_t n)
+{
+	jsonval_write_string(&a->w, s, n);
+}
+
+void
+ans_int(struct ans *a, int64_t v)
+{
+	char	buf[32];
+
+	snprintf(buf, sizeof buf, "%lld", (long long)v);
+	ans_raw(a, buf);
+}
+
+void
+ans_bool(struct ans *a, int v)
+{
+	ans_raw(a, v ? "true" : "false");
+}
+
+void
+ans_null(struct ans *a)
+{
+	ans_raw(a, "null");
+}
+
+static int
+ans_dump_cb(const char *p, size_t n, void *arg)
+{
+	wbuf_raw(arg, p, n);
+	return (0);
+}
+
+void
+ans_json(struct ans *a, json_t *j)
+{
+	if (j == NULL) {
+		ans_null(a);
+		return;
+	}
+	json_dump_callback(j, ans_dump_cb, &a->w, JSON_ENCODE_ANY |
+	    (a->compact ? JSON_COMPACT : 0));
+	json_decref(j);
+}
+
+void
+ans_hex(struct ans *a, const uint8_t *p, size_t n, int prefix)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	uint8_t			*o;
+	size_t			 i;
+
+	o = wbuf_reserve(&a->w, n * 2 + 2 + (prefix ? 2 : 0));
+	if (o == NULL)
+		return;
+	*o++ = '"';
+	if (prefix) {
+		*o++ = '0';
+		*o++ = 'x';
+	}
+	for (i = 0; i < n; i++) {
+		*o++ = hex[p[i] >> 4];
+		*o++ = hex[p[i] & 15];
+	}
+	*o = '"';
+}
+
+void
+ans_uuid(struct ans *a, const uint8_t u[16])
+{
+	char	buf[40];
+
+	snprintf(buf, sizeof buf, "\"%02x%02x%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x-%02x%02x%02x%02x%02x%02x\"", u[0], u[1], u[2], u[3],
+	    u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+	    u[14], u[15]);
+	ans_raw(a, buf);
+}
+
+/* Count the outcome once per request. */
+static void
+creq_meter(struct creq *r, const char *outcome)
+{
+	if (r->metered)
+		return;
+	r->metered = 1;
+	metrics_request_done(srv->metrics, r->op, outcome,
+	    metrics_now_us() - r->start_us);
+}
+
+void
+creq_reply(struct creq *r, struct ans *a, const char *outcome)
+{
+	wbuf_raw(&a->w, "}\n", 2);
+	if (!wbuf_ok(&a->w)) {
+		wbuf_free(&a->w);
+		creq_error(r, "answer_too_large", json_pack("{s:I}", "limit",
+		    (json_int_t)srv->cfg->max_output_per_client),
+		    "the answer is larger than max_output_per_client: ask "
+		    "for smaller pages (page_size)");
+		return;
+	}
+	creq_meter(r, outcome);
+	if (r->client != NULL)
+		client_write(r->client, a->w.p, a->w.len);
+	wbuf_free(&a->w);
+	creq_finish(r);
+}
+
+/* The error object's members after code and message. */
+static void
+ans_error(struct ans *a, const char *code, const char *msg, json_t *extra)
+{
+	const char	*k;
+	json_t		*v;
+
+	ans_key(a, "error");
+	ans_raw(a, "{");
+	jsonval_write_string(&a->w, "code", 4);
+	ans_raw(a, a->compact ? ":" : ": ");
+	ans_string(a, code);
+	ans_key(a, "message");
+	ans_string(a, msg);
+	if (extra != NULL) {
+		json_object_foreach(extra, k, v) {
+			ans_key(a, k);
+			ans_json(a, json_incref(v));
+		}
+		json_decref(extra);
+	}
+	ans_raw(a, "}");
+}
+
+void
+creq_error(struct creq *r, const char *code, json_t *extra,
+    const char *fmt, ...)
+{
+	struct ans	 a;
+	va_list		 ap;
+	char		*msg;
+
+	va_start(ap, fmt);
+	if (xvasprintf(&msg, fmt, ap) < 0)
+		fatalx("xvasprintf failed");
+	va_end(ap);
+	ans_begin(&a, r, 0);
+	ans_error(&a, code, msg, extra);
+	free(msg);
+	if (r->client != NULL)
+		log_debug("%s: %s: %s", client_name(r->client),
+		    metrics_op_name(r->op), code);
+	creq_reply(r, &a, code);
+}
+
+void
+creq_detach_error(struct creq *r, const char *code, const char *msg)
+{
+	struct client	*c = r->client;
+	struct ans	 a;
+
+	ans_begin(&a, r, 0);
+	ans_error(&a, code, msg, NULL);
+	wbuf_raw(&a.w, "}\n", 2);
+	if (!r->metered) {
+		if (r->early_code != NULL)
+			metrics_request_done(srv->metrics,
+			    METRICS_OP_INVALID, code, 0);
+		else if (r->state == CREQ_WAITING)
+			metrics_request_done(srv->metrics, r->op, code, 0);
+		else
+			creq_meter(r, code);
+		r->metered = 1;
+	}
+	if (wbuf_ok(&a.w))
+		client_write(c, a.w.p, a.w.len);
+	wbuf_free(&a.w);
+
+	TAILQ_REMOVE(&c->reqs, r, entry);
+	c->nreqs--;
+	if (r->state == CREQ_WAITING) {
+		metrics_waiting_add(srv->metrics, -1);
+		if (r->counted) {
+			srv->inflight--;
+			r->counted = 0;
+		}
+		creq_free(r);
+		return;
+	}
+	c->nrunning--;
+	r->client = NULL;
+	r->state = CREQ_ORPHAN;
+}
+
+/*
+ * Core results: the stable code of every outcome.
+ */
+
+static const struct {
+	int32_t		 code;
+	const char	*name;
+} jp_server_codes[] = {
+	{ ERR_SERVER, "server_error" },
+	{ ERR_PROTOCOL, "protocol_error" },
+	{ ERR_BAD_CREDENTIALS, "bad_credentials" },
+	{ ERR_UNAVAILABLE, "unavailable" },
+	{ ERR_OVERLOADED, "overloaded" },
+	{ ERR_IS_BOOTSTRAPPING, "is_bootstrapping" },
+	{ ERR_TRUNCATE, "truncate_error" },
+	{ ERR_WRITE_TIMEOUT, "write_timeout" },
+	{ ERR_READ_TIMEOUT, "read_timeout" },
+	{ ERR_READ_FAILURE, "read_failure" },
+	{ ERR_FUNCTION_FAILURE, "function_failure" },
+	{ ERR_WRITE_FAILURE, "write_failure" },
+	{ ERR_CDC_WRITE_FAILURE, "cdc_write_failure" },
+	{ ERR_CAS_WRITE_UNKNOWN, "cas_write_unknown" },
+	{ ERR_SYNTAX, "syntax_error" },
+	{ ERR_UNAUTHORIZED, "unauthorized" },
+	{ ERR_INVALID, "invalid" },
+	{ ERR_CONFIG, "config_error" },
+	{ ERR_ALREADY_EXISTS, "already_exists" },
+	{ ERR_UNPREPARED, "unprepared" },
+};
+
+static const char *
+jp_server_code_name(int32_t code, int *known)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(jp_server_codes); i++) {
+		if (jp_server_codes[i].code == code) {
+			*known = 1;
+			return (jp_server_codes[i].name);
+		}
+	}
+	*known = 0;
+	return ("server_error");
+}
+
+const char *
+jsonproto_result_code(const struct result *res)
+{
+	int	known;
+
+	switch (res->error) {
+	case CORE_OK:
+		return ("ok");
+	case CORE_ESERVER:
+		return (jp_server_code_name(res->server.code, &known));
+	case CORE_ETIMEOUT:
+		return ("timeout");
+	case CORE_ENOHOSTS:
+		return ("no_hosts_available");
+	case CORE_EBUSY:
+		return ("overloaded");
+	case CORE_ECONNECTION:
+		return ("connection_error");
+	case CORE_EPROTOCOL:
+		return ("protocol_error");
+	case CORE_ECANCELLED:
+	case CORE_ESHUTDOWN:
+		return ("shutting_down");
+	case CORE_EUSAGE:
+		return ("bad_request");
+	}
+	return ("internal_error");
+}
+
+static json_t *
+jp_hexstr(const uint8_t *p, size_t n)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	char			*s;
+	json_t			*j;
+	size_t			 i;
+
+	s = xmalloc(n * 2 + 1);
+	for (i = 0; i < n; i++) {
+		s[2 * i] = hex[p[i] >> 4];
+		s[2 * i + 1] = hex[p[i] & 15];
+	}
+	s[2 * n] = '\0';
+	j = json_string(s);
+	free(s);
+	return (j);
+}
+
+/* The fields a Cassandra error carries, by code. */
+static void
+jp_server_fields(json_t *o, const struct core_server_error *e)
+{
+	json_t	*a;
+	size_t	 i;
+
+	switch (e->code) {
+	case ERR_UNAVAILABLE:
+		json_object_set_new(o, "consistency",
+		    json_string(consistency_name(e->consistency)));
+		json_object_set_new(o, "required", json_integer(e->required));
+		json_object_set_new(o, "alive", json_integer(e->alive));
+		break;
+	case ERR_READ_TIMEOUT:
+	case ERR_READ_FAILURE:
+	case ERR_WRITE_TIMEOUT:
+	case ERR_WRITE_FAILURE:
+	case ERR_CAS_WRITE_UNKNOWN:
+		json_object_set_new(o, "consistency",
+		    json_string(consistency_name(e->consistency)));
+		json_object_set_new(o, "received", json_integer(e->received));
+		json_object_set_new(o, "blockfor", json_integer(e->blockfor));
+		if (e->code == ERR_READ_FAILURE ||
+		    e->code == ERR_WRITE_FAILURE)
+			json_object_set_new(o, "failures",
+			    json_integer(e->numfailures));
+		if (e->code == ERR_READ_TIMEOUT ||
+		    e->code == ERR_READ_FAILURE)
+			json_object_set_new(o, "data_present",
+			    json_boolean(e->data_present));
+		if ((e->code == ERR_WRITE_TIMEOUT ||
+		    e->code == ERR_WRITE_FAILURE) && e->write_type != NULL)
+			json_object_set_new(o, "write_type",
+			    json_string(e->write_type));
+		break;
+	case ERR_FUNCTION_FAILURE:
+		if (e->keyspace != NULL)
+			json_object_set_new(o, "keyspace",
+			    json_string(e->keyspace));
+		if (e->function != NULL)
+			json_object_set_new(o, "function",
+			    json_string(e->function));
+		a = json_array();
+		for (i = 0; i < e->narg_types; i++)
+			json_array_append_new(a, json_string(e->arg_types[i]));
+		json_object_set_new(o, "arg_types", a);
+		break;
+	case ERR_ALREADY_EXISTS:
+		json_object_set_new(o, "keyspace",
+		    json_string(e->keyspace != NULL ? e->keyspace : ""));
+		json_object_set_new(o, "table",
+		    json_string(e->table != NULL ? e->table : ""));
+		break;
+	case ERR_UNPREPARED:
+		if (e->id != NULL)
+			json_object_set_new(o, "statement",
+			    jp_hexstr(e->id, e->idlen));
+		break;
+	}
+}
+
+void
+creq_error_result(struct creq *r, const struct result *res, json_t *extra)
+{
+	const char	*code, *msg;
+	json_t		*o, *a, *at;
+	size_t		 i;
+	int		 known = 1;
+
+	o = extra != NULL ? extra : json_object();
+	code = jsonproto_result_code(res);
+	msg = res->message != NULL ? res->message : code;
+	switch (res->error) {
+	case CORE_ESERVER:
+		code = jp_server_code_name(res->server.code, &known);
+		if (res->server.message != NULL)
+			msg = res->server.message;
+		jp_server_fields(o, &res->server);
+		if (!known)
+			json_object_set_new(o, "cassandra_code",
+			    json_integer(res->server.code));
+		if (res->host_name[0] != '\0')
+			json_object_set_new(o, "host",
+			    json_string(res->host_name));
+		break;
+	case CORE_ENOHOSTS:
+		a = json_array();
+		for (i = 0; i < res->nattempts; i++) {
+			at = json_object();
+			json_object_set_new(at, "host",
+			    json_string(res->attempts[i].host));
+			if (res->attempts[i].error == CORE_ESERVER)
+				json_object_set_new(at, "code", json_string(
+				    jp_server_code_name(res->attempts[i].code,
+				    &known)));
+			else
+				json_object_set_new(at, "code",
+				    json_string(core_error_name(
+				    res->attempts[i].error)));
+			json_object_set_new(at, "message", json_string(
+			    res->attempts[i].message != NULL ?
+			    res->attempts[i].message : ""));
+			json_array_append_new(a, at);
+		}
+		json_object_set_new(o, "attempts", a);
+		break;
+	case CORE_EBUSY:
+	case CORE_EPROTOCOL:
+		json_object_set_new(o, "local", json_true());
+		break;
+	default:
+		break;
+	}
+	creq_error(r, code, o, "%s", msg);
+}
