@@ -1,0 +1,1 @@
+# tests/fuzz: libFuzzer harnesses (configure CC=clang --enable-fuzzing; make fuzz)
