@@ -74,6 +74,8 @@ struct cluster {
 	struct cluster_host	**hosts;
 	size_t			 nhosts;
 	struct host		**hostv;	/* for cluster_hosts */
+	struct pool		**draining;	/* pools of hosts left out */
+	size_t			 ndraining;
 
 	struct token_map	*tmap;
 	struct schema		*schema;
@@ -429,6 +431,47 @@ cluster_pool_open(struct cluster *c, struct cluster_host *ch)
 	pool_connect(ch->pool);
 }
 
+static void
+cluster_pool_drained(struct pool *p, void *arg)
+{
+	struct cluster	*c = arg;
+	size_t		 i;
+
+	for (i = 0; i < c->ndraining; i++) {
+		if (c->draining[i] == p) {
+			c->draining[i] = c->draining[--c->ndraining];
+			return;
+		}
+	}
+}
+
+/*
+ * A host the policy now ignores (denied by a reload, say): its pool takes
+ * no new requests but lets those in flight finish before it closes, so
+ * nothing is cut because the configuration changed.
+ */
+static void
+cluster_pool_retire(struct cluster *c, struct cluster_host *ch)
+{
+	struct pool	*p = ch->pool;
+	int		 ms;
+
+	ch->pool = NULL;
+	if (pool_inflight(p) == 0) {
+		pool_free(p);
+		return;
+	}
+	ms = c->cfg.request_timeout_ms > 0 ? c->cfg.request_timeout_ms :
+	    CLUSTER_REQUEST_TIMEOUT_MS;
+	c->draining = xreallocarray(c->draining, c->ndraining + 1,
+	    sizeof *c->draining);
+	c->draining[c->ndraining++] = p;
+	log_info("cluster: host %s left out: its pool closes after the %d "
+	    "request%s in flight", ch->host->name, pool_inflight(p),
+	    pool_inflight(p) == 1 ? "" : "s");
+	pool_drain(p, ms + 1000, cluster_pool_drained, c);
+}
+
 /* Resize pools after the policy's view of the hosts changed. */
 static void
 cluster_distances_now(struct cluster *c)
@@ -449,10 +492,9 @@ cluster_distances_now(struct cluster *c)
 			if (ch->pool != NULL && d != HOST_IGNORED)
 				pool_set_distance(ch->pool, d);
 		}
-		if (d == HOST_IGNORED && ch->pool != NULL) {
-			pool_free(ch->pool);
-			ch->pool = NULL;
-		} else if (d != HOST_IGNORED && ch->pool == NULL)
+		if (d == HOST_IGNORED && ch->pool != NULL)
+			cluster_pool_retire(c, ch);
+		else if (d != HOST_IGNORED && ch->pool == NULL)
 			cluster_pool_open(c, ch);
 	}
 	cluster_check_ready(c);
@@ -981,6 +1023,9 @@ cluster_shutdown_io(struct cluster *c)
 			c->hosts[i]->pool = NULL;
 		}
 	}
+	for (i = 0; i < c->ndraining; i++)
+		pool_free(c->draining[i]);
+	c->ndraining = 0;
 }
 
 static void
@@ -1057,6 +1102,7 @@ cluster_free(struct cluster *c)
 	}
 	free(c->hosts);
 	free(c->hostv);
+	free(c->draining);
 	for (i = 0; i < c->ncontacts; i++)
 		host_unref(c->contacts[i]);
 	free(c->contacts);
@@ -1074,4 +1120,203 @@ cluster_free(struct cluster *c)
 	free(c->ready_why);
 	free(c->slisteners);
 	free(c);
+}
+
+/* Reconfiguration. */
+
+static int
+cluster_str_equal(const char *a, const char *b)
+{
+	if (a == NULL || *a == '\0')
+		return (b == NULL || *b == '\0');
+	return (b != NULL && strcmp(a, b) == 0);
+}
+
+/* Whether two sets of options make the same policy. */
+static int
+cluster_lb_equal(const struct lb_options *a, const struct lb_options *b)
+{
+	return (a->load_balancing == b->load_balancing &&
+	    a->token_aware == b->token_aware &&
+	    a->used_hosts_per_remote_dc == b->used_hosts_per_remote_dc &&
+	    a->shuffle_replicas == b->shuffle_replicas &&
+	    a->random == b->random && a->random_arg == b->random_arg &&
+	    a->seed == b->seed &&
+	    cluster_str_equal(a->local_dc, b->local_dc) &&
+	    cluster_str_equal(a->allow_hosts, b->allow_hosts) &&
+	    cluster_str_equal(a->deny_hosts, b->deny_hosts));
+}
+
+/*
+ * The hosts that may name the local DC of a new policy whose local_dc is
+ * left to learn: the control host first (as at start), then every host.
+ */
+static size_t
+cluster_lb_contacts(struct cluster *c, struct host ***out)
+{
+	struct cluster_host	*ch;
+	struct host		**v, *ctl;
+	size_t			 n = 0, i;
+
+	v = xcalloc(c->nhosts + 1, sizeof *v);
+	ctl = cluster_control_host(c);
+	if (ctl != NULL && (ch = cluster_find(c, (struct sockaddr *)&ctl->addr,
+	    ctl->addrlen)) != NULL)
+		v[n++] = ch->host;
+	for (i = 0; i < c->nhosts; i++) {
+		if (n == 0 || c->hosts[i]->host != v[0])
+			v[n++] = c->hosts[i]->host;
+	}
+	*out = v;
+	return (n);
+}
+
+/*
+ * Put a new load-balancing policy in place of the old: it hears host
+ * events from now on and makes every new plan; plans begun before keep
+ * the old one (referenced) until they end.
+ */
+static void
+cluster_lb_swap(struct cluster *c, struct lb_policy *lb)
+{
+	struct host_listener	  l;
+	struct lb_policy	 *old = c->lb;
+	struct host		**contacts;
+	size_t			  n;
+
+	host_listener_remove(c->listeners, c->lb_listener);
+	c->lb = lb;
+	memset(&l, 0, sizeof l);
+	lb_policy_listener(lb, &l);
+	c->lb_listener = host_listener_add(c->listeners, &l);
+	if (c->lb_inited) {
+		n = cluster_lb_contacts(c, &contacts);
+		lb_policy_init(lb, c->hostv, c->nhosts, contacts, n);
+		free(contacts);
+	}
+	lb_policy_set_token_map(lb, c->tmap);
+	/* The map may be rebuilt while old plans end: they copied theirs. */
+	lb_policy_set_token_map(old, NULL);
+	lb_policy_free(old);
+}
+
+static void
+cluster_reconf_fail(char **why, const char *cause)
+{
+	if (why != NULL)
+		*why = xstrdup(cause);
+}
+
+int
+cluster_reconfigure(struct cluster *c, const struct cluster_config *new,
+    char **why)
+{
+	struct lb_options	 lo;
+	struct lb_policy	*lb = NULL;
+	struct pool_config	 pc;
+	const char		*cause, *learnt;
+	char			*s;
+	size_t			 i;
+
+	if (why != NULL)
+		*why = NULL;
+	if (c->state >= CLUSTER_CLOSING) {
+		cluster_reconf_fail(why, "the cluster is closing");
+		return (-1);
+	}
+	if (spec_policy_check(&new->speculative, &cause) != 0 ||
+	    reconnect_policy_check(&new->pool.reconnect, &cause) != 0) {
+		cluster_reconf_fail(why, cause);
+		return (-1);
+	}
+	if (new->pool.core_local < 0 || new->pool.core_remote < 0) {
+		cluster_reconf_fail(why, "negative pool size");
+		return (-1);
+	}
+	lo = new->lb;
+	if (new->local_dc != NULL && *new->local_dc != '\0')
+		lo.local_dc = new->local_dc;
+	if (lb_options_check(&lo, &cause) != 0) {
+		cluster_reconf_fail(why, cause);
+		return (-1);
+	}
+	if (!cluster_lb_equal(&c->cfg.lb, &lo)) {
+		/*
+		 * A DC learnt from the first contact point stays learnt:
+		 * it is still the DC the daemon runs next to.
+		 */
+		learnt = NULL;
+		if ((lo.local_dc == NULL || *lo.local_dc == '\0') &&
+		    (c->local_dc == NULL || *c->local_dc == '\0'))
+			learnt = lb_policy_local_dc(c->lb);
+		if (learnt != NULL) {
+			s = xstrdup(learnt);
+			lo.local_dc = s;
+			lb = lb_policy_from_options(&lo, &cause);
+			lo.local_dc = NULL;
+			free(s);
+		} else
+			lb = lb_policy_from_options(&lo, &cause);
+		if (lb == NULL) {
+			cluster_reconf_fail(why, cause);
+			return (-1);
+		}
+	}
+
+	/* Nothing fails from here on. */
+	pc = c->cfg.pool;
+	pc.core_local = new->pool.core_local;
+	pc.max_local = new->pool.max_local;
+	pc.core_remote = new->pool.core_remote;
+	pc.max_remote = new->pool.max_remote;
+	pc.max_inflight = new->pool.max_inflight;
+	pc.grow_threshold = new->pool.grow_threshold;
+	pc.idle_close_ms = new->pool.idle_close_ms;
+	pc.conn.connect_timeout_ms = new->pool.conn.connect_timeout_ms;
+	pc.conn.request_timeout_ms = new->pool.conn.request_timeout_ms;
+	pc.conn.heartbeat_interval_ms = new->pool.conn.heartbeat_interval_ms;
+	pc.conn.heartbeat_timeout_ms = new->pool.conn.heartbeat_timeout_ms;
+	pc.reconnect = new->pool.reconnect;
+	c->cfg.pool = pc;
+	c->cfg.retry = new->retry;
+	c->cfg.speculative = new->speculative;
+	c->cfg.consistency = new->consistency;
+	c->cfg.serial_consistency = new->serial_consistency;
+	c->cfg.page_size = new->page_size;
+	c->cfg.request_timeout_ms = new->request_timeout_ms;
+	c->cfg.control_timeout_ms = new->control_timeout_ms;
+	c->cfg.topology_window_ms = new->topology_window_ms;
+	c->cfg.status_window_ms = new->status_window_ms;
+	c->cfg.schema_window_ms = new->schema_window_ms;
+	c->cfg.schema_agreement_wait_ms = new->schema_agreement_wait_ms;
+	c->cfg.client_timestamps = new->client_timestamps;
+
+	if (lb != NULL) {
+		free(c->local_dc);
+		free(c->lb_allow);
+		free(c->lb_deny);
+		c->local_dc = cluster_strdup(lo.local_dc != NULL &&
+		    *lo.local_dc != '\0' ? lo.local_dc : NULL);
+		c->lb_allow = cluster_strdup(lo.allow_hosts);
+		c->lb_deny = cluster_strdup(lo.deny_hosts);
+		c->cfg.lb = lo;
+		c->cfg.local_dc = c->local_dc;
+		c->cfg.lb.local_dc = c->local_dc;
+		c->cfg.lb.allow_hosts = c->lb_allow;
+		c->cfg.lb.deny_hosts = c->lb_deny;
+		cluster_lb_swap(c, lb);
+		log_info("cluster: load balancing now %s%s, local DC %s",
+		    lb_kind_name(lo.load_balancing),
+		    lo.token_aware && lo.load_balancing != LB_TOKEN_AWARE ?
+		    " (token aware)" : "", lb_policy_local_dc(lb) != NULL ?
+		    lb_policy_local_dc(lb) : "none");
+	}
+	for (i = 0; i < c->nhosts; i++) {
+		if (c->hosts[i]->pool != NULL)
+			pool_set_config(c->hosts[i]->pool, &c->cfg.pool);
+	}
+	if (c->control != NULL)
+		control_reconfigure(c->control);
+	cluster_distances_now(c);
+	return (0);
 }

@@ -142,6 +142,34 @@ void		 cluster_close(struct cluster *, cluster_closed_cb, void *);
  */
 void		 cluster_free(struct cluster *);
 
+/*
+ * Apply a new configuration while running (a reload), without
+ * reconnecting: request defaults (consistency, page size, timeout, retry
+ * and speculative policies, client timestamps), schema agreement wait,
+ * event windows and the control query timeout take effect for the next
+ * request or event; heartbeats change on open connections, the connect
+ * timeout for new ones; pools grow or shrink within the new sizes and
+ * follow the new reconnection schedule; a changed load-balancing
+ * configuration (kind, token_aware, local_dc, used_hosts_per_remote_dc,
+ * shuffle_replicas, allow/deny lists) builds a new policy over the current
+ * hosts and swaps it in (plans in flight finish on the old one), and host
+ * distances are computed again: a host now IGNORED has its pool closed
+ * once its requests in flight end, a host now used gets a pool.
+ *
+ * An empty local_dc keeps the DC learnt at start (the first contact
+ * point's) when it was learnt; when it replaces a configured one, it is
+ * learnt again from the control connection's host.
+ *
+ * Kept from the running configuration, whatever new says (they need a
+ * new cluster object): contact points, port, protocol version, the
+ * credentials and CQL version of STARTUP, metadata_enabled.
+ *
+ * 0 on success.  -1 if new is invalid: nothing changed and *why (if why
+ * is not NULL) is an allocated reason for the caller to free.
+ */
+int		 cluster_reconfigure(struct cluster *,
+		     const struct cluster_config *, char **why);
+
 struct event_base *cluster_base(struct cluster *);
 const struct cluster_config *cluster_get_config(struct cluster *);
 /* The protocol version settled on (0 before the first connection). */

@@ -25,4 +25,13 @@ tests_core_check_request_SOURCES = tests/core/check_request.c \
 tests_core_check_request_CFLAGS = $(CLUSTER_TEST_CFLAGS)
 tests_core_check_request_LDADD = $(CLUSTER_TEST_LDADD)
 TESTS += tests/core/check_cluster tests/core/check_request
+
+# cluster_reconfigure (a reload) against cqlmock.
+check_PROGRAMS += tests/core/check_reconfigure
+tests_core_check_reconfigure_SOURCES = tests/core/check_reconfigure.c \
+	tests/core/clustertest.h tests/lib/mockproc.h tests/lib/mockproc.c \
+	tests/core/testloop.h
+tests_core_check_reconfigure_CFLAGS = $(CLUSTER_TEST_CFLAGS)
+tests_core_check_reconfigure_LDADD = $(CLUSTER_TEST_LDADD)
+TESTS += tests/core/check_reconfigure
 endif

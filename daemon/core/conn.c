@@ -31,6 +31,8 @@
 
 /* Bytes read from the socket per read call and per wakeup. */
 #define CONN_READ_CHUNK		65536
+/* The input buffer is kept between reads up to this size. */
+#define CONN_RBUF_KEEP		(2 * CONN_READ_CHUNK)
 #define CONN_READ_BUDGET	(1024 * 1024)
 #define CONN_WRITE_IOV		64
 /* The encoding buffer is kept between requests up to this size. */
@@ -46,6 +48,33 @@ struct conn_req {
 	int		 timed;
 	struct event	 timer;
 };
+
+/* Answered requests kept for reuse: one per request is a lot of mallocs. */
+#define CONN_REQ_POOL_MAX	256
+static struct conn_req	*conn_req_pool[CONN_REQ_POOL_MAX];
+static unsigned int	 conn_req_npool;
+
+static struct conn_req *
+conn_req_new(void)
+{
+	struct conn_req	*req;
+
+	if (conn_req_npool == 0)
+		return (xcalloc(1, sizeof *req));
+	req = conn_req_pool[--conn_req_npool];
+	memset(req, 0, sizeof *req);
+	return (req);
+}
+
+/* Its timer is stopped (or was never set). */
+static void
+conn_req_free(struct conn_req *req)
+{
+	if (conn_req_npool < CONN_REQ_POOL_MAX)
+		conn_req_pool[conn_req_npool++] = req;
+	else
+		free(req);
+}
 
 struct conn {
 	struct event_base	*base;
@@ -67,7 +96,15 @@ struct conn {
 	struct event		*ev_timeout;	/* connect + handshake */
 	struct event		*ev_heartbeat;
 	int			 flush_pending;
-	struct evbuffer		*in;
+	/*
+	 * Input: bytes read and not yet parsed are in[ioff..ilen).  Frames
+	 * are dispatched from where they lie; the memory is only moved or
+	 * freed by the next read, never during a dispatch.
+	 */
+	uint8_t			*in;
+	size_t			 ioff;
+	size_t			 ilen;
+	size_t			 isize;
 	struct evbuffer		*out;
 	struct wbuf		 wb;
 
@@ -78,7 +115,7 @@ struct conn {
 
 	/* The frame being dispatched, so SUPPORTED can be kept. */
 	const struct frame_header *frame_hdr;
-	uint8_t			*frame_body;
+	const uint8_t		*frame_body;
 
 	struct msg		 supported;
 	uint8_t			*supported_body;
@@ -354,9 +391,8 @@ conn_new(struct event_base *base, struct host *h,
 	c->state = CONN_NEW;
 	c->version = c->config.version;
 	c->fd = -1;
-	c->in = evbuffer_new();
 	c->out = evbuffer_new();
-	if (c->in == NULL || c->out == NULL)
+	if (c->out == NULL)
 		fatalx("evbuffer_new failed");
 	wbuf_init(&c->wb, FRAME_HEADER_LEN + (size_t)c->config.max_body);
 	streams_init(&c->streams, c->config.max_streams);
@@ -387,7 +423,7 @@ conn_free_now(evutil_socket_t fd, short events, void *arg)
 	event_free(c->ev_defer);
 	event_free(c->ev_timeout);
 	event_free(c->ev_heartbeat);
-	evbuffer_free(c->in);
+	free(c->in);
 	evbuffer_free(c->out);
 	wbuf_free(&c->wb);
 	streams_clear(&c->streams);
@@ -453,7 +489,7 @@ conn_socket_close(struct conn *c)
 		close(c->fd);
 		c->fd = -1;
 	}
-	evbuffer_drain(c->in, evbuffer_get_length(c->in));
+	c->ioff = c->ilen = 0;
 	evbuffer_drain(c->out, evbuffer_get_length(c->out));
 	c->gen++;
 }
@@ -474,7 +510,7 @@ conn_fail_requests(struct conn *c, enum conn_error err, int quiet)
 			evtimer_del(&req->timer);
 		if (!quiet && req->cb != NULL)
 			req->cb(c, err, NULL, req->arg);
-		free(req);
+		conn_req_free(req);
 	}
 	streams_clear(&c->streams);
 }
@@ -604,7 +640,7 @@ conn_req_timeout_cb(evutil_socket_t fd, short events, void *arg)
 	    req->stream);
 	c->stats.timeouts++;
 	streams_orphan(&c->streams, req->stream);
-	free(req);
+	conn_req_free(req);
 	if (cb != NULL)
 		cb(c, CONN_ETIMEOUT, NULL, cbarg);
 }
@@ -622,7 +658,7 @@ conn_queue(struct conn *c, const struct msg *m, uint8_t flags, int timeout_ms,
 		return (CONN_ECLOSED);
 	if (streams_available(&c->streams) == 0)
 		return (CONN_EBUSY);
-	req = xcalloc(1, sizeof *req);
+	req = conn_req_new();
 	stream = streams_get(&c->streams, req);
 	if (stream == -1)
 		fatalx("%s: no stream though some were available", __func__);
@@ -631,7 +667,7 @@ conn_queue(struct conn *c, const struct msg *m, uint8_t flags, int timeout_ms,
 	if (msg_encode(&c->wb, c->version, 0, (int16_t)stream, flags, m) != 0 ||
 	    !wbuf_ok(&c->wb)) {
 		streams_put(&c->streams, stream);
-		free(req);
+		conn_req_free(req);
 		return (CONN_EENCODE);
 	}
 	if (evbuffer_add(c->out, c->wb.p, c->wb.len) != 0)
@@ -693,7 +729,7 @@ conn_cancel(struct conn *c, uint64_t id)
 	if (req->timed)
 		evtimer_del(&req->timer);
 	streams_orphan(&c->streams, stream);
-	free(req);
+	conn_req_free(req);
 	return (0);
 }
 
@@ -794,14 +830,14 @@ conn_dispatch(struct conn *c, const struct frame_header *h,
 		    c->host->name, opcode_name(h->opcode), h->stream, err);
 		if (req->cb != NULL)
 			req->cb(c, CONN_EPROTO, NULL, req->arg);
-		free(req);
+		conn_req_free(req);
 		return;
 	}
 	e = (m.opcode == OP_ERROR) ? CONN_ESERVER : CONN_OK;
 	if (req->cb != NULL)
 		req->cb(c, e, &m, req->arg);
 	msg_clear(&m);
-	free(req);
+	conn_req_free(req);
 }
 
 /* Take every whole frame out of the input buffer. */
@@ -809,20 +845,20 @@ static void
 conn_parse(struct conn *c)
 {
 	struct frame_header	 h;
-	uint8_t			 hb[FRAME_HEADER_LEN];
-	size_t			 len, n;
+	const uint8_t		*p;
+	size_t			 len;
 	unsigned int		 gen = c->gen;
 	int			 rv;
 
-	while ((len = evbuffer_get_length(c->in)) > 0) {
-		n = len < sizeof hb ? len : sizeof hb;
-		evbuffer_copyout(c->in, hb, n);
-		rv = frame_header_decode(hb, n, &h);
+	while ((len = c->ilen - c->ioff) > 0) {
+		p = c->in + c->ioff;
+		rv = frame_header_decode(p, len < FRAME_HEADER_LEN ? len :
+		    FRAME_HEADER_LEN, &h);
 		if (rv > 0)
 			return;
 		if (rv < 0 || h.version < PROTO_MIN) {
 			conn_fail(c, CONN_EPROTO, "bad frame header (version "
-			    "byte 0x%02x)", hb[0]);
+			    "byte 0x%02x)", p[0]);
 			return;
 		}
 		if (h.length > c->config.max_body) {
@@ -833,20 +869,46 @@ conn_parse(struct conn *c)
 		}
 		if (len < FRAME_HEADER_LEN + (size_t)h.length)
 			return;
-		evbuffer_drain(c->in, FRAME_HEADER_LEN);
+		c->ioff += FRAME_HEADER_LEN + (size_t)h.length;
 		c->stats.frames_in++;
-		c->frame_body = xmalloc(h.length ? h.length : 1);
-		if (evbuffer_remove(c->in, c->frame_body, h.length) !=
-		    (int)h.length)
-			fatalx("%s: evbuffer_remove short", __func__);
+		c->frame_body = p + FRAME_HEADER_LEN;
 		c->frame_hdr = &h;
 		conn_dispatch(c, &h, c->frame_body);
-		free(c->frame_body);
 		c->frame_body = NULL;
 		c->frame_hdr = NULL;
 		if (c->gen != gen || c->state == CONN_CLOSED)
 			return;
 	}
+}
+
+/*
+ * Room for want more bytes after what is buffered: move the unparsed
+ * bytes to the front, grow if needed.  An empty, big buffer is given back.
+ */
+static void
+conn_in_room(struct conn *c, size_t want)
+{
+	size_t	used = c->ilen - c->ioff, size;
+
+	if (used == 0) {
+		c->ioff = c->ilen = 0;
+		if (c->isize > CONN_RBUF_KEEP) {
+			free(c->in);
+			c->in = NULL;
+			c->isize = 0;
+		}
+	} else if (c->ioff > 0 && c->isize - c->ilen < want) {
+		memmove(c->in, c->in + c->ioff, used);
+		c->ioff = 0;
+		c->ilen = used;
+	}
+	if (c->isize - c->ilen >= want)
+		return;
+	size = c->isize == 0 ? CONN_READ_CHUNK : c->isize;
+	while (size - c->ilen < want)
+		size *= 2;
+	c->in = xrealloc(c->in, size);
+	c->isize = size;
 }
 
 /*
@@ -859,18 +921,19 @@ conn_read_cb(evutil_socket_t fd, short events, void *arg)
 	struct conn	*c = arg;
 	size_t		 room, total = 0;
 	unsigned int	 gen = c->gen;
-	int		 n;
+	ssize_t		 n;
 
 	while (total < CONN_READ_BUDGET) {
 		room = FRAME_HEADER_LEN + (size_t)c->config.max_body -
-		    evbuffer_get_length(c->in);
+		    (c->ilen - c->ioff);
 		if (room > CONN_READ_CHUNK)
 			room = CONN_READ_CHUNK;
 		if (room == 0) {
 			conn_fail(c, CONN_EPROTO, "input buffer full");
 			return;
 		}
-		n = evbuffer_read(c->in, c->fd, (int)room);
+		conn_in_room(c, room);
+		n = read(c->fd, c->in + c->ilen, room);
 		if (n == 0) {
 			conn_fail(c, CONN_ECLOSED, "connection closed by the "
 			    "node");
@@ -884,7 +947,8 @@ conn_read_cb(evutil_socket_t fd, short events, void *arg)
 			conn_fail(c, CONN_ECLOSED, "read: %s", strerror(errno));
 			return;
 		}
-		total += n;
+		c->ilen += (size_t)n;
+		total += (size_t)n;
 		c->stats.bytes_in += n;
 		c->last_read_ms = conn_now_ms();
 		conn_parse(c);
@@ -952,6 +1016,19 @@ conn_heartbeat_cb(evutil_socket_t fd, short events, void *arg)
 		c->heartbeat_inflight = 1;
 	}
 	conn_heartbeat_arm(c, interval);
+}
+
+/* A reload changed the heartbeat: the next one follows the new values. */
+void
+conn_set_heartbeat(struct conn *c, int interval_ms, int timeout_ms)
+{
+	c->config.heartbeat_interval_ms = interval_ms;
+	if (timeout_ms > 0)
+		c->config.heartbeat_timeout_ms = timeout_ms;
+	evtimer_del(c->ev_heartbeat);
+	/* The callback measures the idle time against the new interval. */
+	if (c->state == CONN_READY)
+		conn_heartbeat_arm(c, 0);
 }
 
 /* Handshake. */
@@ -1129,8 +1206,9 @@ conn_keep_supported(struct conn *c)
 		c->has_supported = 0;
 	}
 	free(c->supported_body);
-	c->supported_body = c->frame_body;
-	c->frame_body = NULL;
+	/* The frame's bytes are the input buffer's: copy them. */
+	c->supported_body = xmalloc((size_t)c->frame_hdr->length + 1);
+	memcpy(c->supported_body, c->frame_body, c->frame_hdr->length);
 	if (msg_decode(c->frame_hdr->version, c->frame_hdr, c->supported_body,
 	    c->frame_hdr->length, &c->supported, err, sizeof err) == 0)
 		c->has_supported = 1;

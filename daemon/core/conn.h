@@ -132,6 +132,13 @@ void		 conn_set_cbs(struct conn *, const struct conn_cbs *);
 void		 conn_connect(struct conn *);
 /* Close now, without cbs.closed; in-flight requests get CONN_ECLOSED. */
 void		 conn_close(struct conn *);
+/*
+ * New heartbeat settings (a configuration reload): the idle timer restarts
+ * with the new interval (<= 0 stops heartbeats); timeout_ms <= 0 keeps the
+ * current timeout.  A heartbeat in flight keeps its own timeout.
+ */
+void		 conn_set_heartbeat(struct conn *, int interval_ms,
+		     int timeout_ms);
 
 /*
  * Send a request (READY only).  flags are frame flags the caller wants

@@ -287,6 +287,32 @@ control_new(struct cluster *c)
 	return (ctl);
 }
 
+/*
+ * The cluster's configuration changed (a reload): the open connection's
+ * heartbeat follows at once, a pending reconnection moves to the new
+ * schedule.  Windows and timeouts are read from the configuration each
+ * time they are used.
+ */
+void
+control_reconfigure(struct control *ctl)
+{
+	const struct cluster_config	*cfg = cluster_get_config(ctl->c);
+	struct reconnect		*rc;
+	int				 pending;
+
+	if (ctl->conn != NULL)
+		conn_set_heartbeat(ctl->conn,
+		    cfg->pool.conn.heartbeat_interval_ms,
+		    cfg->pool.conn.heartbeat_timeout_ms);
+	pending = reconnect_pending(ctl->rc);
+	rc = reconnect_new(ctl->base, &cfg->pool.reconnect, control_rc_fire,
+	    ctl);
+	reconnect_free(ctl->rc);
+	ctl->rc = rc;
+	if (pending)
+		reconnect_schedule(ctl->rc);
+}
+
 static void
 control_cands_free(struct control *ctl)
 {

@@ -48,6 +48,8 @@ struct control	*control_new(struct cluster *);
 void		 control_free(struct control *);
 /* Find a host and open the control connection (also after losing it). */
 void		 control_start(struct control *);
+/* The configuration changed: follow heartbeat and reconnection. */
+void		 control_reconfigure(struct control *);
 /* The host the connection is on, NULL while none is open. */
 struct host	*control_host(struct control *);
 /* A host was dropped from the cluster: move if it was ours. */

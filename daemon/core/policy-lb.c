@@ -11,7 +11,7 @@
  * Two wrappers change a child's plans:
  *   token-aware	the live replicas the child calls LOCAL first (in
  *			ring order, or shuffled), then the child's plan
- *			without those already given;
+ *			without those already given; over either base;
  *   host filter	hosts outside allow_hosts or inside deny_hosts are
  *			IGNORED, never seen by the child, never planned.
  */
@@ -113,6 +113,7 @@ lb_policy_setup(struct lb_policy *p, const struct lb_ops *ops,
 	struct timespec	ts;
 
 	p->ops = ops;
+	p->references = 1;
 	p->child = child;
 	p->depth = child != NULL ? child->depth + 1 : 0;
 	if (p->depth >= LB_PLAN_DEPTH)
@@ -280,7 +281,11 @@ lb_options_check(const struct lb_options *o, const char **cause)
 	return (0);
 }
 
-/* token_aware is token-aware over DC-aware: the Python driver's default. */
+/*
+ * The base the kind names, token-aware over it when asked (LB_TOKEN_AWARE
+ * always: the Python driver's default), a host filter on top when any
+ * address is listed.
+ */
 struct lb_policy *
 lb_policy_from_options(const struct lb_options *o, const char **cause)
 {
@@ -288,17 +293,12 @@ lb_policy_from_options(const struct lb_options *o, const char **cause)
 
 	if (lb_options_check(o, cause) != 0)
 		return (NULL);
-	switch (o->load_balancing) {
-	case LB_ROUND_ROBIN:
+	if (o->load_balancing == LB_ROUND_ROBIN)
 		p = lb_round_robin_new(o);
-		break;
-	case LB_DC_AWARE:
+	else
 		p = lb_dc_aware_new(o);
-		break;
-	default:
-		p = lb_token_aware_new(lb_dc_aware_new(o), o);
-		break;
-	}
+	if (o->load_balancing == LB_TOKEN_AWARE || o->token_aware)
+		p = lb_token_aware_new(p, o);
 	if ((o->allow_hosts == NULL || o->allow_hosts[strspn(o->allow_hosts,
 	    ", \t")] == '\0') && (o->deny_hosts == NULL ||
 	    o->deny_hosts[strspn(o->deny_hosts, ", \t")] == '\0'))
@@ -310,11 +310,24 @@ lb_policy_from_options(const struct lb_options *o, const char **cause)
 
 /* Generic entry points. */
 
+struct lb_policy *
+lb_policy_ref(struct lb_policy *p)
+{
+	p->references++;
+	return (p);
+}
+
+/* The last reference (the owner's or a plan's) frees the whole chain. */
 void
 lb_policy_free(struct lb_policy *p)
 {
-	if (p != NULL)
-		p->ops->free(p);
+	if (p == NULL)
+		return;
+	if (p->references == 0)
+		fatalx("%s: policy %s freed twice", __func__, p->ops->name);
+	if (--p->references > 0)
+		return;
+	p->ops->free(p);
 }
 
 void
@@ -411,7 +424,7 @@ lb_plan_begin(struct lb_policy *p, const struct lb_request *req,
     struct lb_plan *plan)
 {
 	memset(plan, 0, sizeof *plan);
-	plan->policy = p;
+	plan->policy = lb_policy_ref(p);
 	p->ops->plan_begin(p, req, plan);
 }
 
@@ -437,6 +450,7 @@ lb_plan_end(struct lb_plan *plan)
 		return;
 	p->ops->plan_end(p, plan);
 	plan->policy = NULL;
+	lb_policy_free(p);
 }
 
 /* Snapshots. */

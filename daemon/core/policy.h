@@ -37,10 +37,23 @@ struct msg_error;
  *
  * Hosts given to a policy are referenced (host_ref) for as long as the
  * policy or a live plan holds them.  The token map given to a token-aware
- * policy must hold struct host pointers as its handles.  A policy must
- * outlive its plans.  Nothing here is thread-safe: one event loop.
+ * policy must hold struct host pointers as its handles.
+ *
+ * Lifetime: a policy is reference-counted.  lb_policy_from_options() and
+ * the constructors give the caller one reference, lb_plan_begin() takes
+ * one for the plan and lb_plan_end() drops it, so the owner may replace
+ * its policy at any time (a configuration reload) and lb_policy_free()
+ * the old one: plans still walking it keep it alive until they end.  A
+ * policy no longer fed host events still passes over hosts that went
+ * down (host state is read directly).  Nothing here is thread-safe: one
+ * event loop.
  */
 
+/*
+ * The base policy.  Token-awareness is a wrapper over either base
+ * (lb_options.token_aware); LB_TOKEN_AWARE is the short name of the
+ * default chain, token-aware over DC-aware, whatever token_aware says.
+ */
 enum lb_kind {
 	LB_TOKEN_AWARE = 0,	/* token_aware: over DC-aware (the default) */
 	LB_DC_AWARE,		/* dc_aware */
@@ -56,6 +69,8 @@ typedef uint64_t (*lb_random_fn)(void *);
  */
 struct lb_options {
 	enum lb_kind	 load_balancing;
+	/* Lead with replicas over a dc_aware or round_robin base too. */
+	int		 token_aware;	/* 0 (LB_TOKEN_AWARE implies it) */
 	const char	*local_dc;	/* NULL, "": first contact point's */
 	unsigned int	 used_hosts_per_remote_dc;	/* 0: never remote */
 	int		 shuffle_replicas;	/* 0, as Python's default */
@@ -131,6 +146,7 @@ struct lb_ops {
 
 struct lb_policy {
 	const struct lb_ops	*ops;
+	unsigned int		 references;	/* owner's and plans' */
 	struct lb_policy	*child;		/* wrappers: the wrapped one */
 	unsigned int		 depth;		/* 0 for a base; child's + 1 */
 	const struct token_map	*tmap;		/* token-aware: current map */
@@ -148,7 +164,10 @@ int		 lb_options_check(const struct lb_options *, const char **);
 struct lb_policy *lb_policy_from_options(const struct lb_options *,
 		    const char **);
 
-/* Building blocks; a wrapper owns its child and frees it with itself. */
+/*
+ * Building blocks; a wrapper owns its child and frees it with itself (a
+ * child is never referenced on its own: plans reference the top).
+ */
 struct lb_policy *lb_round_robin_new(const struct lb_options *);
 struct lb_policy *lb_dc_aware_new(const struct lb_options *);
 struct lb_policy *lb_token_aware_new(struct lb_policy *,
@@ -156,6 +175,8 @@ struct lb_policy *lb_token_aware_new(struct lb_policy *,
 /* NULL with a static cause when an address does not parse. */
 struct lb_policy *lb_filter_new(struct lb_policy *,
 		    const struct lb_options *, const char **);
+/* Another reference; lb_policy_free drops one, the last frees. */
+struct lb_policy *lb_policy_ref(struct lb_policy *);
 void		 lb_policy_free(struct lb_policy *);
 
 void		 lb_policy_init(struct lb_policy *, struct host *const *hosts,

@@ -21,6 +21,9 @@ struct pool_entry {
 	uint64_t	 last_used_ms;
 };
 
+/* How often a draining pool looks whether its last requests ended. */
+#define POOL_DRAIN_POLL_MS	50
+
 struct pool {
 	struct event_base	*base;
 	struct host		*host;
@@ -30,6 +33,10 @@ struct pool {
 	int			 up;		/* reported UP, not DOWN since */
 	int			 freeing;
 	int			 active;	/* pool_connect called, not ignored */
+	int			 draining;	/* pool_drain: closing when idle */
+	uint64_t		 drain_deadline;
+	void			(*drained)(struct pool *, void *);
+	void			*drained_arg;
 
 	struct pool_entry	*v;
 	size_t			 n;
@@ -81,9 +88,23 @@ pool_limits(struct pool *p, int *core, int *max)
 }
 
 /*
- * Bring the limits into a consistent order once: max_inflight within the
+ * Bring the limits into a consistent order: max_inflight within the
  * streams, threshold within max_inflight.
  */
+static void
+pool_config_clamp(struct pool_config *pc)
+{
+	if (pc->max_inflight <= 0 || pc->max_inflight > FRAME_MAX_STREAMS)
+		pc->max_inflight = FRAME_MAX_STREAMS;
+	if (pc->conn.max_streams <= 0 ||
+	    pc->conn.max_streams > FRAME_MAX_STREAMS)
+		pc->conn.max_streams = FRAME_MAX_STREAMS;
+	if (pc->max_inflight > pc->conn.max_streams)
+		pc->max_inflight = pc->conn.max_streams;
+	if (pc->grow_threshold <= 0 || pc->grow_threshold > pc->max_inflight)
+		pc->grow_threshold = pc->max_inflight;
+}
+
 struct pool *
 pool_new(struct event_base *base, struct host *h,
     const struct pool_config *pc, const struct pool_cbs *cbs)
@@ -94,17 +115,7 @@ pool_new(struct event_base *base, struct host *h,
 	p->base = base;
 	p->host = host_ref(h);
 	p->config = *pc;
-	if (p->config.max_inflight <= 0 ||
-	    p->config.max_inflight > FRAME_MAX_STREAMS)
-		p->config.max_inflight = FRAME_MAX_STREAMS;
-	if (p->config.conn.max_streams <= 0 ||
-	    p->config.conn.max_streams > FRAME_MAX_STREAMS)
-		p->config.conn.max_streams = FRAME_MAX_STREAMS;
-	if (p->config.max_inflight > p->config.conn.max_streams)
-		p->config.max_inflight = p->config.conn.max_streams;
-	if (p->config.grow_threshold <= 0 ||
-	    p->config.grow_threshold > p->config.max_inflight)
-		p->config.grow_threshold = p->config.max_inflight;
+	pool_config_clamp(&p->config);
 	if (cbs != NULL)
 		p->cbs = *cbs;
 	p->version = pc->conn.version;
@@ -179,6 +190,7 @@ pool_free(struct pool *p)
 		return;
 	p->freeing = 1;
 	p->active = 0;
+	p->draining = 0;
 	reconnect_cancel(p->rc);
 	evtimer_del(p->ev_shrink);
 	pool_close_all(p);
@@ -351,6 +363,8 @@ pool_conn_closed(struct conn *c, enum conn_error e, void *arg)
 	log_info("pool %s: connection lost: %s", p->host->name, conn_why(c));
 	pool_remove(p, c);
 	conn_free(c);
+	if (p->draining)
+		return;		/* the drain timer sees it */
 	if (pool_size(p) == 0)
 		pool_down(p, e);
 	else
@@ -364,11 +378,15 @@ pool_reconnect_cb(void *arg)
 	pool_fill(arg);
 }
 
-/* Close extra connections nobody used for idle_close_ms. */
+static void	pool_drain_check(struct pool *);
+
+/*
+ * Close extra connections nobody used for idle_close_ms, and (over_max)
+ * idle ones above the maximum at once.
+ */
 static void
-pool_shrink_cb(evutil_socket_t fd, short events, void *arg)
+pool_shrink(struct pool *p, int over_max)
 {
-	struct pool	*p = arg;
 	struct conn	*c;
 	uint64_t	 now = conn_now_ms();
 	size_t		 i;
@@ -379,8 +397,8 @@ pool_shrink_cb(evutil_socket_t fd, short events, void *arg)
 	for (i = 0; i < p->n && ready > core; /* nothing */) {
 		c = p->v[i].conn;
 		if (conn_state(c) == CONN_READY && conn_inflight(c) == 0 &&
-		    (ready > max || now - p->v[i].last_used_ms >=
-		    (uint64_t)p->config.idle_close_ms)) {
+		    (ready > max || (!over_max && now - p->v[i].last_used_ms >=
+		    (uint64_t)p->config.idle_close_ms))) {
 			log_debug("pool %s: closing an idle connection",
 			    p->host->name);
 			p->v[i] = p->v[--p->n];
@@ -392,6 +410,17 @@ pool_shrink_cb(evutil_socket_t fd, short events, void *arg)
 	}
 	if (ready > core)
 		pool_shrink_arm(p);
+}
+
+static void
+pool_shrink_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct pool	*p = arg;
+
+	if (p->draining)
+		pool_drain_check(p);
+	else
+		pool_shrink(p, 0);
 }
 
 void
@@ -517,4 +546,117 @@ uint64_t
 pool_reconnect_attempts(struct pool *p)
 {
 	return (reconnect_attempts(p->rc));
+}
+
+/*
+ * A reload: sizes, thresholds, timeouts and the reconnection schedule
+ * change in place.  Connections open stay (extra idle ones above a lower
+ * maximum close now, busy ones when idle); heartbeats follow at once; a
+ * pending reconnection is rescheduled on the new schedule.
+ */
+void
+pool_set_config(struct pool *p, const struct pool_config *pc)
+{
+	struct reconnect	*rc;
+	size_t			 i;
+	int			 pending;
+
+	p->config.core_local = pc->core_local;
+	p->config.max_local = pc->max_local;
+	p->config.core_remote = pc->core_remote;
+	p->config.max_remote = pc->max_remote;
+	p->config.max_inflight = pc->max_inflight;
+	p->config.grow_threshold = pc->grow_threshold;
+	p->config.idle_close_ms = pc->idle_close_ms;
+	p->config.conn.connect_timeout_ms = pc->conn.connect_timeout_ms;
+	p->config.conn.request_timeout_ms = pc->conn.request_timeout_ms;
+	p->config.conn.heartbeat_interval_ms = pc->conn.heartbeat_interval_ms;
+	p->config.conn.heartbeat_timeout_ms = pc->conn.heartbeat_timeout_ms;
+	pool_config_clamp(&p->config);
+	for (i = 0; i < p->n; i++)
+		conn_set_heartbeat(p->v[i].conn, pc->conn.heartbeat_interval_ms,
+		    pc->conn.heartbeat_timeout_ms);
+	if (memcmp(&p->config.reconnect, &pc->reconnect,
+	    sizeof pc->reconnect) != 0) {
+		p->config.reconnect = pc->reconnect;
+		pending = reconnect_pending(p->rc);
+		rc = reconnect_new(p->base, &p->config.reconnect,
+		    pool_reconnect_cb, p);
+		reconnect_free(p->rc);
+		p->rc = rc;
+		if (pending)
+			reconnect_schedule(p->rc);
+	}
+	if (!p->active || p->freeing || p->draining)
+		return;
+	evtimer_del(p->ev_shrink);
+	pool_fill(p);
+	pool_shrink(p, 1);
+	pool_shrink_arm(p);
+}
+
+/* Every request answered (timed-out ones aside), or the time is up. */
+static void
+pool_drain_check(struct pool *p)
+{
+	struct timeval	 tv;
+	struct conn	*c;
+	size_t		 i;
+	int		 live = 0;
+
+	for (i = 0; i < p->n; i++) {
+		c = p->v[i].conn;
+		live += conn_inflight(c) - conn_orphans(c);
+	}
+	if (live > 0 && conn_now_ms() < p->drain_deadline) {
+		tv.tv_sec = 0;
+		tv.tv_usec = POOL_DRAIN_POLL_MS * 1000;
+		evtimer_add(p->ev_shrink, &tv);
+		return;
+	}
+	log_debug("pool %s: drained (%d request%s cut)", p->host->name, live,
+	    live == 1 ? "" : "s");
+	p->draining = 0;
+	if (p->drained != NULL)
+		p->drained(p, p->drained_arg);
+	pool_free(p);
+}
+
+/*
+ * Close gracefully (the host left the policy): no new requests, nothing
+ * reopened or reported; connections close once their requests are
+ * answered, or after max_ms.  Then done(p, arg) runs and the pool frees
+ * itself.  pool_free before that cancels the drain (done does not run).
+ */
+void
+pool_drain(struct pool *p, int max_ms, void (*done)(struct pool *, void *),
+    void *arg)
+{
+	struct timeval	 tv = { 0, 0 };
+	struct conn	*c;
+	size_t		 i;
+
+	if (p->freeing || p->draining)
+		return;
+	p->draining = 1;
+	p->active = 0;
+	p->drained = done;
+	p->drained_arg = arg;
+	p->drain_deadline = conn_now_ms() + (uint64_t)(max_ms > 0 ? max_ms : 0);
+	memset(&p->cbs, 0, sizeof p->cbs);
+	reconnect_cancel(p->rc);
+	evtimer_del(p->ev_shrink);
+	/* Connections still opening carry nothing: they go now. */
+	for (i = 0; i < p->n; /* nothing */) {
+		c = p->v[i].conn;
+		if (conn_state(c) != CONN_READY) {
+			p->v[i] = p->v[--p->n];
+			conn_free(c);
+			continue;
+		}
+		i++;
+	}
+	log_debug("pool %s: draining %zu connection%s", p->host->name, p->n,
+	    p->n == 1 ? "" : "s");
+	evtimer_add(p->ev_shrink, &tv);
 }

@@ -91,6 +91,18 @@ enum conn_error	 pool_acquire(struct pool *, struct conn **);
 enum conn_error	 pool_send(struct pool *, const struct msg *, uint8_t flags,
 		     int timeout_ms, conn_cb, void *, struct conn **,
 		     uint64_t *id);
+/*
+ * New settings (a reload; strings and the protocol version are kept):
+ * resize within the new bounds, heartbeats and reconnection follow.
+ */
+void		 pool_set_config(struct pool *, const struct pool_config *);
+/*
+ * Close gracefully: refuse new requests at once, let those in flight be
+ * answered (for up to max_ms), then done(p, arg) and free itself; the up
+ * and down callbacks no longer run and the host's state is left alone.
+ */
+void		 pool_drain(struct pool *, int max_ms,
+		     void (*done)(struct pool *, void *), void *);
 /* Follow a distance change: resize, or close everything for IGNORED. */
 void		 pool_set_distance(struct pool *, enum host_distance);
 /* Try to reconnect now (a STATUS_CHANGE UP event, say) if down. */

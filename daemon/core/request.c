@@ -15,6 +15,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,10 @@
 #include "result.h"
 
 #define REQ_MAX_EXEC	(1 + SPEC_MAX_ATTEMPTS)
+/* Copies for the wire message up to this size live in the request. */
+#define REQ_KEEP_INLINE	256
+/* Ended requests kept for reuse with their timers (they are large). */
+#define REQ_POOL_MAX	256
 
 struct request;
 
@@ -101,9 +106,18 @@ struct request {
 	int			 finished;	/* result decided */
 	int			 delivered;	/* callback ran */
 	int			 pending;	/* tickets out */
+
+	size_t			 keep_used;	/* of keep_buf */
+	/* Not cleared on reuse: only keep_used counts. */
+	uint64_t		 keep_buf[REQ_KEEP_INLINE / sizeof (uint64_t)];
 };
 
+static struct request	*req_pool[REQ_POOL_MAX];
+static unsigned int	 req_npool;
+
 static void	req_finish(struct request *);
+static void	req_free(struct request *);
+static void	req_defer_fire(evutil_socket_t, short, void *);
 static int	req_try(struct request *, struct req_exec *);
 static void	req_exhausted(struct request *);
 
@@ -124,21 +138,33 @@ request_opts_default(struct request_opts *o)
 	o->retry_policy = -1;
 }
 
-/* Copies that live as long as the request. */
+/*
+ * Copies that live as long as the request: small ones in the request
+ * itself (8-byte aligned: they hold arrays of structs too), the rest on
+ * the heap.
+ */
 static void *
 req_keep(struct request *req, const void *p, size_t n)
 {
 	struct req_mem	*m;
+	uint8_t		*d;
+	size_t		 need = (n + 1 + 7) & ~(size_t)7;
 
-	m = xmalloc(sizeof *m + n + 1);
+	if (need <= sizeof req->keep_buf - req->keep_used) {
+		d = (uint8_t *)req->keep_buf + req->keep_used;
+		req->keep_used += need;
+	} else {
+		m = xmalloc(sizeof *m + n + 1);
+		m->next = req->mem;
+		req->mem = m;
+		d = m->data;
+	}
 	if (n > 0 && p != NULL)
-		memcpy(m->data, p, n);
+		memcpy(d, p, n);
 	else if (n > 0)
-		memset(m->data, 0, n);
-	m->data[n] = '\0';
-	m->next = req->mem;
-	req->mem = m;
-	return (m->data);
+		memset(d, 0, n);
+	d[n] = '\0';
+	return (d);
 }
 
 static struct slice
@@ -742,9 +768,15 @@ req_answer(struct conn *conn, enum conn_error err, struct msg *m, void *arg)
 		return;
 	case CONN_ESERVER:
 		req_count_server_error(req, m->u.error.code);
+		/*
+		 * A batch may hold several statements the node does not
+		 * know; it names one per answer, so allow one re-prepare
+		 * per entry.
+		 */
 		if (m->u.error.code == ERR_UNPREPARED &&
 		    (req->kind == STMT_EXECUTE || req->kind == STMT_BATCH) &&
-		    !ex->reprepared) {
+		    (size_t)ex->reprepared < (req->kind == STMT_BATCH ?
+		    req->msg.u.batch.n : 1)) {
 			req_reprepare(req, ex, m);
 			return;
 		}
@@ -783,7 +815,7 @@ req_agreed(struct cluster *c, int agreed, void *arg)
 	req->pending--;
 	if (req->finished) {
 		if (req->delivered && req->pending == 0)
-			free(req);	/* only the shell was left */
+			req_free(req);	/* only the shell was left */
 		return;
 	}
 	req->active--;
@@ -806,7 +838,7 @@ req_reprepared(void *arg, int ok)
 	req->pending--;
 	if (req->finished) {
 		if (req->delivered && req->pending == 0)
-			free(req);
+			req_free(req);
 		return;
 	}
 	req->active--;
@@ -854,7 +886,7 @@ req_reprepare(struct request *req, struct req_exec *ex, const struct msg *m)
 	struct pool		*p;
 	struct timeval		 tv = { 0, 0 };
 
-	ex->reprepared = 1;
+	ex->reprepared++;
 	cluster_metrics(req->c)->unprepared++;
 	t = xcalloc(1, sizeof *t);
 	t->req = req;
@@ -896,6 +928,57 @@ req_reprepare(struct request *req, struct req_exec *ex, const struct msg *m)
 
 /* Ending. */
 
+/*
+ * A cleared request with its three timers set up for this cluster's base:
+ * from the free list when one is there (timers assigned again: the base
+ * may not be the one they had), else new.
+ */
+static struct request *
+req_alloc(struct cluster *c)
+{
+	struct event_base	*base = cluster_base(c);
+	struct request		*req;
+	struct event		*tev, *sev, *dev;
+
+	if (req_npool == 0) {
+		req = xcalloc(1, sizeof *req);
+		req->timeout_ev = evtimer_new(base, req_timeout_fire, req);
+		req->spec_ev = evtimer_new(base, req_spec_fire, req);
+		req->defer_ev = evtimer_new(base, req_defer_fire, req);
+		if (req->timeout_ev == NULL || req->spec_ev == NULL ||
+		    req->defer_ev == NULL)
+			fatalx("%s: evtimer_new failed", __func__);
+		return (req);
+	}
+	req = req_pool[--req_npool];
+	tev = req->timeout_ev;
+	sev = req->spec_ev;
+	dev = req->defer_ev;
+	memset(req, 0, offsetof(struct request, keep_buf));
+	req->timeout_ev = tev;
+	req->spec_ev = sev;
+	req->defer_ev = dev;
+	if (evtimer_assign(tev, base, req_timeout_fire, req) != 0 ||
+	    evtimer_assign(sev, base, req_spec_fire, req) != 0 ||
+	    evtimer_assign(dev, base, req_defer_fire, req) != 0)
+		fatalx("%s: evtimer_assign failed", __func__);
+	return (req);
+}
+
+/* The shell of a request that ended (req_release ran): keep or free it. */
+static void
+req_free(struct request *req)
+{
+	if (req_npool < REQ_POOL_MAX) {
+		req_pool[req_npool++] = req;
+		return;
+	}
+	event_free(req->timeout_ev);
+	event_free(req->spec_ev);
+	event_free(req->defer_ev);
+	free(req);
+}
+
 static void
 req_release(struct request *req)
 {
@@ -910,13 +993,10 @@ req_release(struct request *req)
 	if (req->target != NULL)
 		host_unref(req->target);
 	req->target = NULL;
-	if (req->timeout_ev != NULL)
-		event_free(req->timeout_ev);
-	if (req->spec_ev != NULL)
-		event_free(req->spec_ev);
-	if (req->defer_ev != NULL)
-		event_free(req->defer_ev);
-	req->timeout_ev = req->spec_ev = req->defer_ev = NULL;
+	/* The timers stay with the request (req_free), stopped. */
+	evtimer_del(req->timeout_ev);
+	evtimer_del(req->spec_ev);
+	evtimer_del(req->defer_ev);
 	for (m = req->mem; m != NULL; m = next) {
 		next = m->next;
 		free(m);
@@ -951,7 +1031,7 @@ req_deliver(struct request *req)
 	req->res = NULL;
 	req_release(req);
 	if (req->pending == 0)
-		free(req);
+		req_free(req);
 	cluster_request_gone(c);
 	cb(r, arg);
 }
@@ -1019,7 +1099,7 @@ cluster_execute(struct cluster *c, const struct stmt *s,
 		o = &def;
 	}
 	cluster_metrics(c)->requests++;
-	req = xcalloc(1, sizeof *req);
+	req = req_alloc(c);
 	req->c = c;
 	req->cb = cb;
 	req->arg = arg;
@@ -1027,9 +1107,6 @@ cluster_execute(struct cluster *c, const struct stmt *s,
 	req->kind = s->kind;
 	req->start_ms = conn_now_ms();
 	req->in_execute = 1;
-	req->timeout_ev = evtimer_new(cluster_base(c), req_timeout_fire, req);
-	req->spec_ev = evtimer_new(cluster_base(c), req_spec_fire, req);
-	req->defer_ev = evtimer_new(cluster_base(c), req_defer_fire, req);
 	for (i = 0; i < REQ_MAX_EXEC; i++)
 		req->exec[i].req = req;
 	TAILQ_INSERT_TAIL(cluster_requests(c), req, entry);

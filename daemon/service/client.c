@@ -5,10 +5,16 @@
  * starts when the ordering rules of docs/protocol.md ("Execution order")
  * allow it; answers go out as they come.
  *
+ * Answers are not sent one by one: client_write appends them to the
+ * client's output buffer and puts the client on a list that one event
+ * flushes once per loop turn, so the answers a client got from one read
+ * of a node connection go out in one send().
+ *
  * An idle client must cost almost nothing (issue 7, 4): no buffer is held
  * while nothing is in flight (reads land in one shared scratch buffer and
- * only a partial line is kept; output is kept only when the socket would
- * block), no timer, and the struct is a few hundred bytes.
+ * only a partial line is kept; output is kept only until the flush, or
+ * while the socket would block), no timer, and the struct is a few hundred
+ * bytes.  Emptied buffers go back to a small shared free list.
  */
 #include <sys/types.h>
 #include <sys/ioctl.h>
@@ -43,6 +49,22 @@ struct cbuf {
 #define CLIENT_SCRATCH	65536
 static uint8_t		 client_scratch[CLIENT_SCRATCH];
 
+/* Buffers of this size are kept for reuse, up to CBUF_POOL_MAX of them. */
+#define CBUF_SIZE	4096
+#define CBUF_POOL_MAX	32
+static struct cbuf	*cbuf_pool[CBUF_POOL_MAX];
+static unsigned int	 cbuf_npool;
+
+/* Send at once rather than at the end of the turn past this many bytes. */
+#define CLIENT_FLUSH_AT	65536
+
+/* Clients with answers to send at the end of this loop turn. */
+static struct client_list	 client_dirty =
+    TAILQ_HEAD_INITIALIZER(client_dirty);
+static struct event		 client_flush_ev;
+static int			 client_flush_init;
+static int			 client_flush_active;
+
 /* Bytes read and dropped after line_too_long before closing anyway. */
 #define CLIENT_LINGER_MAX	(16U << 20)
 /* Reads of what is left when closing a drained client. */
@@ -52,6 +74,7 @@ static void	 client_cb(evutil_socket_t, short, void *);
 static void	 client_update(struct client *);
 static void	 client_close(struct client *, const char *);
 static void	 client_set_state(struct client *, enum client_state);
+static void	 client_undirty(struct client *);
 
 /* Clients connected at the last trim (or the peak since). */
 static unsigned int	client_trim_mark;
@@ -66,6 +89,36 @@ cbuf_used(const struct cbuf *b)
 	return (b == NULL ? 0 : b->len - b->off);
 }
 
+/* A new buffer for at least n bytes, from the free list when it fits. */
+static struct cbuf *
+cbuf_new(size_t n)
+{
+	struct cbuf	*b;
+	size_t		 size;
+
+	if (n <= CBUF_SIZE && cbuf_npool > 0)
+		b = cbuf_pool[--cbuf_npool];
+	else {
+		size = n < CBUF_SIZE ? CBUF_SIZE : n;
+		b = xmalloc(sizeof *b + size);
+		b->size = size;
+	}
+	b->off = b->len = 0;
+	return (b);
+}
+
+/* Give a buffer back: standard ones are kept for the next client. */
+static void
+cbuf_release(struct cbuf *b)
+{
+	if (b == NULL)
+		return;
+	if (b->size == CBUF_SIZE && cbuf_npool < CBUF_POOL_MAX)
+		cbuf_pool[cbuf_npool++] = b;
+	else
+		free(b);
+}
+
 /* Append, growing geometrically; a new buffer is sized to fit. */
 static void
 cbuf_append(struct cbuf **bp, const void *p, size_t n)
@@ -75,13 +128,8 @@ cbuf_append(struct cbuf **bp, const void *p, size_t n)
 
 	if (n == 0)
 		return;
-	if (b == NULL) {
-		size = n < 256 ? 256 : n;
-		b = xmalloc(sizeof *b + size);
-		b->off = b->len = 0;
-		b->size = size;
-		*bp = b;
-	}
+	if (b == NULL)
+		*bp = b = cbuf_new(n);
 	if (b->len + n > b->size && b->off > 0) {
 		used = b->len - b->off;
 		memmove(b->data, b->data + b->off, used);
@@ -108,7 +156,7 @@ cbuf_consume(struct cbuf **bp, size_t n)
 
 	b->off += n;
 	if (b->off >= b->len) {
-		free(b);
+		cbuf_release(b);
 		*bp = NULL;
 	}
 }
@@ -116,7 +164,7 @@ cbuf_consume(struct cbuf **bp, size_t n)
 static void
 cbuf_free(struct cbuf **bp)
 {
-	free(*bp);
+	cbuf_release(*bp);
 	*bp = NULL;
 }
 
@@ -259,6 +307,7 @@ client_close(struct client *c, const char *why)
 			r->state = CREQ_ORPHAN;
 	}
 	c->nreqs = c->nrunning = 0;
+	client_undirty(c);
 	cbuf_free(&c->in);
 	cbuf_free(&c->out);
 	free(c->keyspace);
@@ -279,6 +328,12 @@ client_free_all(void)
 
 	while ((c = TAILQ_FIRST(&srv->clients)) != NULL)
 		client_close(c, "daemon exiting");
+	if (client_flush_init) {
+		event_del(&client_flush_ev);
+		client_flush_init = client_flush_active = 0;
+	}
+	while (cbuf_npool > 0)
+		free(cbuf_pool[--cbuf_npool]);
 }
 
 /* Watch the fd for what is wanted now, and nothing else. */
@@ -329,36 +384,83 @@ client_flush(struct client *c)
 	return (0);
 }
 
+/* Off the flush list (flushed, or closing). */
+static void
+client_undirty(struct client *c)
+{
+	if (!c->dirty)
+		return;
+	TAILQ_REMOVE(&client_dirty, c, dirty_entry);
+	c->dirty = 0;
+}
+
+/*
+ * End of the loop turn: send what each client was given during it, one
+ * send() per client, and let clients whose last answer went out move on
+ * (half-close, close, watch for writing).
+ */
+static void
+client_flush_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct client	*c;
+	uint8_t		 writing;
+
+	while ((c = TAILQ_FIRST(&client_dirty)) != NULL) {
+		client_undirty(c);
+		if (c->state == CLIENT_CLOSED || c->dead != NULL) {
+			if (c->dead != NULL)
+				client_update(c);
+			continue;
+		}
+		writing = c->writing;
+		if (client_flush(c) != 0)
+			c->dead = "write error";
+		if (c->dead != NULL || c->writing != writing ||
+		    (c->out == NULL && c->nreqs == 0))
+			client_update(c);
+	}
+	client_flush_active = 0;	/* those added above were flushed */
+}
+
+/* Put the client on the list flushed at the end of this turn. */
+static void
+client_dirty_add(struct client *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = 1;
+	TAILQ_INSERT_TAIL(&client_dirty, c, dirty_entry);
+	if (!client_flush_init) {
+		event_assign(&client_flush_ev, srv->base, -1, 0,
+		    client_flush_cb, NULL);
+		client_flush_init = 1;
+	}
+	if (!client_flush_active) {
+		client_flush_active = 1;
+		event_active(&client_flush_ev, EV_TIMEOUT, 0);
+	}
+}
+
 void
 client_write(struct client *c, const void *p, size_t n)
 {
-	ssize_t	w;
+	size_t	cap = srv->cfg->max_output_per_client;
 
-	if (c->state == CLIENT_CLOSED || c->dead != NULL)
-		return;
-	if (c->out == NULL) {
-		/* The common case: straight to the socket, no buffer. */
-		w = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR) {
-				c->dead = "write error";
-				return;
-			}
-			w = 0;
-		}
-		metrics_bytes_out(srv->metrics, (size_t)w);
-		p = (const uint8_t *)p + w;
-		n -= (size_t)w;
-	}
-	if (n == 0)
+	if (c->state == CLIENT_CLOSED || c->dead != NULL || n == 0)
 		return;
 	cbuf_append(&c->out, p, n);
-	c->writing = 1;
-	if (cbuf_used(c->out) > srv->cfg->max_output_per_client) {
+	if (!c->writing)
+		client_dirty_add(c);
+	if (cbuf_used(c->out) < CLIENT_FLUSH_AT && cbuf_used(c->out) <= cap)
+		return;
+	/* A lot at once: send now, and count only what the peer left. */
+	if (!c->writing && client_flush(c) != 0) {
+		c->dead = "write error";
+		return;
+	}
+	if (cbuf_used(c->out) > cap) {
 		log_warnx("%s: %zu bytes of answers unread (cap %zu): "
-		    "disconnecting", client_name(c), cbuf_used(c->out),
-		    srv->cfg->max_output_per_client);
+		    "disconnecting", client_name(c), cbuf_used(c->out), cap);
 		metrics_client_rejected(srv->metrics, "output_cap");
 		c->dead = "output cap";
 	}

@@ -146,7 +146,7 @@ static const struct cf_key cf_keys[] = {
 	    "hosts to learn the cluster from: host, host:port, [v6addr]:port"),
 	I("cluster", "port", port, "9042", 1, 65535, 0,
 	    "native protocol port of contact points given without one"),
-	S("cluster", "local_dc", local_dc, "", NULL, 0,
+	S("cluster", "local_dc", local_dc, "", NULL, CF_RELOAD,
 	    "the local datacenter; empty = the first contact point's"),
 	E("cluster", "protocol_version", protocol_version, "0", cf_protocol, 0,
 	    "native protocol version 3, 4 or 5; 0 = highest both sides speak"),
@@ -159,18 +159,21 @@ static const struct cf_key cf_keys[] = {
 	D("cluster", "heartbeat_timeout", heartbeat_timeout_ms, "30s", 1, DAY,
 	    CF_RELOAD, "close a connection whose heartbeat goes unanswered"),
 	I("cluster", "connections_per_host_local", connections_per_host_local,
-	    "1", 1, 64, 0, "connections kept to each host of the local DC"),
+	    "1", 1, 64, CF_RELOAD,
+	    "connections kept to each host of the local DC"),
 	I("cluster", "max_connections_per_host_local",
-	    max_connections_per_host_local, "2", 1, 64, 0,
+	    max_connections_per_host_local, "2", 1, 64, CF_RELOAD,
 	    "connections a busy local host may grow to"),
 	I("cluster", "connections_per_host_remote", connections_per_host_remote,
-	    "1", 1, 64, 0, "connections kept to each used remote host"),
+	    "1", 1, 64, CF_RELOAD,
+	    "connections kept to each used remote host"),
 	I("cluster", "max_connections_per_host_remote",
-	    max_connections_per_host_remote, "1", 1, 64, 0,
+	    max_connections_per_host_remote, "1", 1, 64, CF_RELOAD,
 	    "connections a busy remote host may grow to"),
 	/* 2048 of the 32768 stream ids: past that a new connection helps more. */
 	I("cluster", "max_requests_per_connection", max_requests_per_connection,
-	    "2048", 1, 32768, 0, "requests in flight on one connection"),
+	    "2048", 1, 32768, CF_RELOAD,
+	    "requests in flight on one connection"),
 	D("cluster", "schema_agreement_wait", schema_agreement_wait_ms, "10s",
 	    0, 10 * MIN, CF_RELOAD,
 	    "wait this long for schema agreement after DDL; 0 = don't wait"),
@@ -185,34 +188,36 @@ static const struct cf_key cf_keys[] = {
 	B("cluster", "reprepare_on_up", reprepare_on_up, "true", CF_RELOAD,
 	    "prepare known statements on a host that comes back"),
 	I("cluster", "prepared_cache_size", prepared_cache_size, "1000", 1,
-	    1000000, 0, "prepared statements kept (least recently used go)"),
+	    1000000, CF_RELOAD,
+	    "prepared statements kept (least recently used go)"),
 	D("cluster", "max_trace_wait", max_trace_wait_ms, "2s", 0, 10 * MIN,
 	    CF_RELOAD, "wait this long for a trace to be complete"),
 	/* The C/C++ driver's 3 ms retry delay. */
 	D("cluster", "tracing_poll_interval", tracing_poll_interval_ms, "3ms",
 	    1, 10 * SEC, CF_RELOAD, "delay between polls of system_traces"),
 
-	E("policy", "load_balancing", load_balancing, "dc_aware", cf_lb, 0,
+	E("policy", "load_balancing", load_balancing, "dc_aware", cf_lb,
+	    CF_RELOAD,
 	    "dc_aware (local DC first) or round_robin (all hosts alike)"),
-	B("policy", "token_aware", token_aware, "true", 0,
+	B("policy", "token_aware", token_aware, "true", CF_RELOAD,
 	    "send requests with a routing key to a replica first"),
 	/* The C/C++ driver's default; spreads load over replicas. */
-	B("policy", "shuffle_replicas", shuffle_replicas, "true", 0,
+	B("policy", "shuffle_replicas", shuffle_replicas, "true", CF_RELOAD,
 	    "try the replicas in random order, not ring order"),
 	I("policy", "used_hosts_per_remote_dc", used_hosts_per_remote_dc, "0",
-	    0, 1000, 0, "remote DC hosts to fail over to; 0 = none"),
-	L("policy", "allow_hosts", allow_hosts, "", cf_check_address, 0,
-	    "only use these hosts; empty = all"),
-	L("policy", "deny_hosts", deny_hosts, "", cf_check_address, 0,
-	    "never use these hosts"),
+	    0, 1000, CF_RELOAD, "remote DC hosts to fail over to; 0 = none"),
+	L("policy", "allow_hosts", allow_hosts, "", cf_check_address,
+	    CF_RELOAD, "only use these hosts; empty = all"),
+	L("policy", "deny_hosts", deny_hosts, "", cf_check_address,
+	    CF_RELOAD, "never use these hosts"),
 	E("policy", "retry", retry, "default", cf_retry, CF_RELOAD,
 	    "retry policy: default, downgrading or fallthrough"),
 	E("policy", "reconnection", reconnection, "exponential", cf_reconnect,
-	    0, "reconnection delays: exponential or constant"),
+	    CF_RELOAD, "reconnection delays: exponential or constant"),
 	D("policy", "reconnect_base_delay", reconnect_base_delay_ms, "1s", 1,
-	    HOUR, 0, "first (or every, if constant) reconnection delay"),
+	    HOUR, CF_RELOAD, "first (or every, if constant) reconnection delay"),
 	D("policy", "reconnect_max_delay", reconnect_max_delay_ms, "10m", 1,
-	    DAY, 0, "longest exponential reconnection delay"),
+	    DAY, CF_RELOAD, "longest exponential reconnection delay"),
 	E("policy", "speculative_execution", speculative_execution, "none",
 	    cf_speculative, CF_RELOAD,
 	    "none, or constant: try another host for idempotent requests"),
@@ -1036,6 +1041,34 @@ config_reload_check(const struct config *old, const struct config *new,
 			    n == 0 ? "" : ", ", cf_keys[i].section,
 			    cf_keys[i].name);
 		n++;
+	}
+	return (n);
+}
+
+int
+config_changes(const struct config *old, const struct config *new,
+    config_change_fn fn, void *arg)
+{
+	const struct cf_key	*k;
+	char			 name[64], *from, *to;
+	size_t			 i;
+	int			 n = 0;
+
+	for (i = 0; i < nitems(cf_keys); i++) {
+		k = &cf_keys[i];
+		if (cf_equal(old, new, k))
+			continue;
+		n++;
+		snprintf(name, sizeof name, "%s.%s", k->section, k->name);
+		if (k->flags & CF_SECRET) {
+			fn(name, NULL, NULL, (k->flags & CF_RELOAD) != 0, arg);
+			continue;
+		}
+		from = cf_get(old, k);
+		to = cf_get(new, k);
+		fn(name, from, to, (k->flags & CF_RELOAD) != 0, arg);
+		free(from);
+		free(to);
 	}
 	return (n);
 }

@@ -20,7 +20,10 @@
  *	config_reload_check(old, new, ...)	names the restart-only keys
  *						that changed (log a warning)
  *	config_keep_restart_keys(new, old)	puts their old values back
- * and swap: reloadable keys take effect, the others wait for a restart.
+ *	config_changes(old, new, fn, arg)	each changed key, for the log
+ * and swap: reloadable keys take effect (server.c hands the cluster's to
+ * cluster_reconfigure first, which may still refuse them), the others
+ * wait for a restart.
  *
  * The name clashes with autoconf's config.h: files in daemon/service get
  * this one with #include "config.h"; elsewhere use
@@ -168,6 +171,16 @@ void		 config_dump(const struct config *, struct wbuf *);
  */
 int		 config_reload_check(const struct config *,
 		     const struct config *, char *err, size_t errlen);
+/*
+ * Call fn for each key whose value differs between old and new, with
+ * "section.name", both values in the file's syntax (both NULL for a secret
+ * key: its values are never shown) and whether SIGHUP applies it.
+ * Returns how many differ.
+ */
+typedef void	(*config_change_fn)(const char *key, const char *from,
+		     const char *to, int reloadable, void *);
+int		 config_changes(const struct config *, const struct config *,
+		     config_change_fn, void *);
 /* Copy the restart-only keys' values from old into new. */
 void		 config_keep_restart_keys(struct config *new,
 		     const struct config *old);

@@ -7,7 +7,9 @@
  */
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,56 +25,414 @@
 
 /* Room beyond the output cap for one answer being built. */
 #define ANS_SLACK	(64 * 1024)
+/* An answer's first buffer; one up to ANS_KEEP is kept for the next. */
+#define ANS_FIRST	1024
+#define ANS_KEEP	(16 * 1024)
+
+/*
+ * Requests.  A line is read quickly (jsonval_quick_*: the members of the
+ * object, strings decoded in place in a copy of the line, values and other
+ * nested members as trees) when it is plain JSON; anything else goes to
+ * jansson (jsonval_loads), whose error messages are the ones answered.
+ * Either way the members end up in r->fields, which the field readers
+ * below use.
+ */
+
+/* A bit for the first byte of a member name (r->keymask). */
+#define JP_KEYBIT(k)	(1U << ((uint8_t)(k)[0] & 31))
+
+/* Freed requests kept for reuse (they are big enough to be worth it). */
+#define CREQ_POOL_MAX	256
+static struct creq	*creq_pool[CREQ_POOL_MAX];
+static unsigned int	 creq_npool;
+
+static struct creq *
+creq_new(void)
+{
+	struct creq	*r;
+
+	if (creq_npool > 0) {
+		r = creq_pool[--creq_npool];
+		memset(r, 0, offsetof(struct creq, fieldbuf));
+	} else
+		r = xcalloc(1, sizeof *r);
+	r->fields = r->fieldbuf;
+	r->fieldcap = CREQ_FIELDS;
+	return (r);
+}
+
+/* Forget the members (a quick read that gave up, or the end). */
+static void
+creq_clear_fields(struct creq *r)
+{
+	unsigned int	i;
+
+	for (i = 0; i < r->nfields; i++) {
+		if (r->fields[i].owned)
+			json_decref(r->fields[i].json);
+	}
+	r->nfields = 0;
+	r->keymask = 0;
+	if (r->fields != r->fieldbuf)
+		free(r->fields);
+	r->fields = r->fieldbuf;
+	r->fieldcap = CREQ_FIELDS;
+	if (r->text != r->textbuf)
+		free(r->text);
+	r->text = NULL;
+}
+
+/* A new member (the caller fills it in). */
+static struct jpfield *
+creq_add_field(struct creq *r, const char *key)
+{
+	struct jpfield	*f;
+
+	if (r->nfields == r->fieldcap) {
+		f = xreallocarray(NULL, r->fieldcap * 2, sizeof *f);
+		memcpy(f, r->fields, r->nfields * sizeof *f);
+		if (r->fields != r->fieldbuf)
+			free(r->fields);
+		r->fields = f;
+		r->fieldcap *= 2;
+	}
+	f = &r->fields[r->nfields++];
+	memset(f, 0, sizeof *f);
+	f->key = key;
+	r->keymask |= JP_KEYBIT(key);
+	return (f);
+}
+
+/* Most lookups are of members a request does not have: say so quickly. */
+static struct jpfield *
+jp_find(struct creq *r, const char *key)
+{
+	unsigned int	i;
+
+	if ((r->keymask & JP_KEYBIT(key)) == 0)
+		return (NULL);
+	for (i = 0; i < r->nfields; i++) {
+		if (r->fields[i].key[0] == key[0] &&
+		    strcmp(r->fields[i].key, key) == 0)
+			return (&r->fields[i]);
+	}
+	return (NULL);
+}
+
+/* A member read quickly: a later one of the same name replaces it. */
+static struct jpfield *
+jp_quick_field(struct creq *r, const char *key)
+{
+	struct jpfield	*f;
+
+	if ((f = jp_find(r, key)) == NULL)
+		return (creq_add_field(r, key));
+	if (f->owned)
+		json_decref(f->json);
+	memset(f, 0, sizeof *f);
+	f->key = key;
+	return (f);
+}
+
+static size_t
+jp_ws(const char *p, size_t n, size_t i)
+{
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
+	    p[i] == '\r'))
+		i++;
+	return (i);
+}
+
+/* One member's value at p; the bytes used, 0 to give up. */
+static size_t
+jp_quick_value(struct jpfield *f, char *p, size_t n)
+{
+	enum jsonval_num	 kind;
+	char			*s;
+	size_t			 k;
+
+	switch (p[0]) {
+	case '"':
+		if ((k = jsonval_quick_string(p, n, &s, &f->len)) == 0)
+			return (0);
+		f->kind = JP_STRING;
+		f->s = s;
+		return (k);
+	case '[':
+	case '{':
+		if ((k = jsonval_quick_value(p, n, &f->json)) == 0)
+			return (0);
+		f->kind = p[0] == '[' ? JP_ARRAY : JP_OBJECT;
+		f->owned = 1;
+		return (k);
+	case 't':
+		f->kind = JP_TRUE;
+		k = (n >= 4 && memcmp(p, "true", 4) == 0) ? 4 : 0;
+		break;
+	case 'f':
+		f->kind = JP_FALSE;
+		k = (n >= 5 && memcmp(p, "false", 5) == 0) ? 5 : 0;
+		break;
+	case 'n':
+		f->kind = JP_NULL;
+		k = (n >= 4 && memcmp(p, "null", 4) == 0) ? 4 : 0;
+		break;
+	default:
+		if ((k = jsonval_quick_number(p, n, &kind, &f->i)) == 0)
+			return (0);
+		/* Digits kept as a string: rare, left to jansson. */
+		if (kind == JSONVAL_NUM_STRING)
+			return (0);
+		f->kind = kind == JSONVAL_NUM_INT ? JP_INT : JP_REAL;
+		f->s = p;
+		f->len = k;
+		return (k);
+	}
+	if (k == 0 || (k < n && isalpha((unsigned char)p[k])))
+		return (0);
+	return (k);
+}
+
+/* Read a plain request object into r->fields; -1 to give up. */
+static int
+jp_quick(struct creq *r, const char *line, size_t n)
+{
+	struct jpfield	*f;
+	char		*p, *key;
+	size_t		 i, k, klen;
+
+	p = n < sizeof r->textbuf ? r->textbuf : xmalloc(n + 1);
+	memcpy(p, line, n);
+	p[n] = '\0';
+	r->text = p;
+
+	i = jp_ws(p, n, 0);
+	if (i == n || p[i] != '{')
+		return (-1);
+	i = jp_ws(p, n, i + 1);
+	if (i < n && p[i] == '}')
+		return (jp_ws(p, n, i + 1) == n ? 0 : -1);
+	for (;;) {
+		if (i == n || (k = jsonval_quick_string(p + i, n - i, &key,
+		    &klen)) == 0 || memchr(key, '\0', klen) != NULL)
+			return (-1);
+		i = jp_ws(p, n, i + k);
+		if (i == n || p[i] != ':')
+			return (-1);
+		i = jp_ws(p, n, i + 1);
+		if (i == n)
+			return (-1);
+		f = jp_quick_field(r, key);
+		if ((k = jp_quick_value(f, p + i, n - i)) == 0)
+			return (-1);
+		i = jp_ws(p, n, i + k);
+		if (i < n && p[i] == ',') {
+			i = jp_ws(p, n, i + 1);
+			continue;
+		}
+		if (i < n && p[i] == '}')
+			return (jp_ws(p, n, i + 1) == n ? 0 : -1);
+		return (-1);
+	}
+}
+
+/* The members of an object jansson read (borrowed from it). */
+static void
+jp_from_json(struct creq *r, json_t *j)
+{
+	struct jpfield	*f;
+	const char	*k;
+	json_t		*v;
+
+	json_object_foreach(j, k, v) {
+		f = creq_add_field(r, k);
+		f->json = v;
+		switch (json_typeof(v)) {
+		case JSON_OBJECT:
+			f->kind = JP_OBJECT;
+			break;
+		case JSON_ARRAY:
+			f->kind = JP_ARRAY;
+			break;
+		case JSON_STRING:
+			f->kind = JP_STRING;
+			f->s = json_string_value(v);
+			f->len = json_string_length(v);
+			break;
+		case JSON_INTEGER:
+			f->kind = JP_INT;
+			f->i = json_integer_value(v);
+			break;
+		case JSON_REAL:
+			f->kind = JP_REAL;
+			break;
+		case JSON_TRUE:
+			f->kind = JP_TRUE;
+			break;
+		case JSON_FALSE:
+			f->kind = JP_FALSE;
+			break;
+		case JSON_NULL:
+			f->kind = JP_NULL;
+			break;
+		}
+	}
+}
+
+json_t *
+jp_get(struct creq *r, const char *key)
+{
+	struct jpfield	*f;
+
+	if ((f = jp_find(r, key)) == NULL)
+		return (NULL);
+	if (f->json != NULL)
+		return (f->json);
+	/* Only members read quickly have no tree yet. */
+	switch (f->kind) {
+	case JP_NULL:
+		f->json = json_null();
+		break;
+	case JP_FALSE:
+		f->json = json_false();
+		break;
+	case JP_TRUE:
+		f->json = json_true();
+		break;
+	case JP_INT:
+		f->json = json_integer(f->i);
+		break;
+	case JP_REAL:
+		f->json = jsonval_loads(f->s, f->len, JSON_DECODE_ANY, NULL);
+		break;
+	case JP_STRING:
+		f->json = json_stringn_nocheck(f->s, f->len);
+		break;
+	default:
+		break;
+	}
+	if (f->json == NULL)
+		fatalx("%s: no tree for member %s", __func__, key);
+	f->owned = 1;
+	return (f->json);
+}
+
+/* The id as JSON text, as json_dumps would write it (compact). */
+static void
+jp_set_id(struct creq *r, struct jpfield *f)
+{
+	const char	*lit = NULL;
+	char		*s;
+	size_t		 i, n = 0;
+
+	switch (f->kind) {
+	case JP_INT:
+		/* A token from the line is what jansson prints, but "-0". */
+		if (f->s != NULL && f->len + 1 <= sizeof r->idbuf) {
+			if (f->len == 2 && f->s[0] == '-' && f->s[1] == '0')
+				lit = "0";
+			else {
+				memcpy(r->idbuf, f->s, f->len);
+				r->idbuf[f->len] = '\0';
+				r->id = r->idbuf;
+				return;
+			}
+		}
+		break;
+	case JP_STRING:
+		if (f->len + 3 > sizeof r->idbuf)
+			break;
+		for (i = 0; i < f->len; i++) {
+			if ((uint8_t)f->s[i] < 0x20 || f->s[i] == '"' ||
+			    f->s[i] == '\\')
+				break;
+		}
+		if (i < f->len)
+			break;
+		r->idbuf[0] = '"';
+		memcpy(r->idbuf + 1, f->s, f->len);
+		r->idbuf[f->len + 1] = '"';
+		r->idbuf[f->len + 2] = '\0';
+		r->id = r->idbuf;
+		return;
+	case JP_TRUE:
+		lit = "true";
+		break;
+	case JP_FALSE:
+		lit = "false";
+		break;
+	case JP_NULL:
+		lit = "null";
+		break;
+	default:
+		break;
+	}
+	if (lit != NULL) {
+		n = strlen(lit);
+		memcpy(r->idbuf, lit, n + 1);
+		r->id = r->idbuf;
+		return;
+	}
+	s = json_dumps(jp_get(r, "id"), JSON_ENCODE_ANY | JSON_COMPACT);
+	if (s == NULL)
+		fatalx("json_dumps failed");
+	r->id = s;
+}
 
 struct creq *
 jsonproto_parse(const char *line, size_t n, int readonly)
 {
 	struct creq	*r;
-	json_t		*j, *id, *op, *cql;
+	struct jpfield	*id, *op, *cql;
+	json_t		*j;
 	json_error_t	 e;
 	const char	*name;
 	char		 ks[256];
 
-	r = xcalloc(1, sizeof *r);
+	r = creq_new();
 	r->readonly = readonly;
 	r->op = METRICS_OP_INVALID;
 	r->ordered = 1;
 	if (line == NULL)
 		return (r);
 
-	j = jsonval_loads(line, n, JSON_ALLOW_NUL | JSON_DECODE_ANY, &e);
-	if (j == NULL) {
-		r->early_code = "bad_json";
-		xasprintf(&r->early_msg, "not JSON: %s (column %d)", e.text,
-		    e.column);
-		return (r);
+	if (jp_quick(r, line, n) != 0) {
+		creq_clear_fields(r);
+		j = jsonval_loads(line, n, JSON_ALLOW_NUL | JSON_DECODE_ANY,
+		    &e);
+		if (j == NULL) {
+			r->early_code = "bad_json";
+			xasprintf(&r->early_msg, "not JSON: %s (column %d)",
+			    e.text, e.column);
+			return (r);
+		}
+		if (!json_is_object(j)) {
+			json_decref(j);
+			r->early_code = "bad_request";
+			r->early_msg = xstrdup("a request must be a JSON "
+			    "object");
+			return (r);
+		}
+		r->json = j;
+		jp_from_json(r, j);
 	}
-	if (!json_is_object(j)) {
-		json_decref(j);
-		r->early_code = "bad_request";
-		r->early_msg = xstrdup("a request must be a JSON object");
-		return (r);
-	}
-	r->json = j;
 
-	id = json_object_get(j, "id");
+	id = jp_find(r, "id");
 	if (id != NULL) {
-		if (json_is_object(id) || json_is_array(id)) {
+		if (id->kind == JP_OBJECT || id->kind == JP_ARRAY) {
 			r->early_code = "bad_request";
 			r->early_msg = xstrdup("id must be a number, string, "
 			    "boolean or null");
 			r->early_extra = json_pack("{s:s}", "field", "id");
 			return (r);
 		}
-		r->id = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT);
-		if (r->id == NULL)
-			fatalx("json_dumps failed");
+		jp_set_id(r, id);
 		r->ordered = 0;
 	}
 
-	op = json_object_get(j, "op");
-	cql = json_object_get(j, "cql");
-	if (op == NULL || json_is_null(op)) {
+	op = jp_find(r, "op");
+	cql = jp_find(r, "cql");
+	if (op == NULL || op->kind == JP_NULL) {
 		if (cql == NULL) {
 			r->early_code = "bad_request";
 			r->early_msg = xstrdup("a request needs op (or cql)");
@@ -80,13 +440,13 @@ jsonproto_parse(const char *line, size_t n, int readonly)
 			return (r);
 		}
 		r->op = METRICS_OP_QUERY;
-	} else if (!json_is_string(op)) {
+	} else if (op->kind != JP_STRING) {
 		r->early_code = "bad_request";
 		r->early_msg = xstrdup("op must be a string");
 		r->early_extra = json_pack("{s:s}", "field", "op");
 		return (r);
 	} else {
-		name = json_string_value(op);
+		name = op->s;
 		r->op = metrics_op_from_name(name);
 		if (r->op == METRICS_OP_INVALID) {
 			r->early_code = "unknown_op";
@@ -98,8 +458,9 @@ jsonproto_parse(const char *line, size_t n, int readonly)
 	/* use, and USE in cql, are barriers whatever their id. */
 	if (r->op == METRICS_OP_USE)
 		r->ordered = 1;
-	else if (r->op == METRICS_OP_QUERY && json_is_string(cql) &&
-	    cql_parse_use(json_string_value(cql), ks, sizeof ks) != 0)
+	else if (r->op == METRICS_OP_QUERY && cql != NULL &&
+	    cql->kind == JP_STRING &&
+	    cql_parse_use(cql->s, ks, sizeof ks) != 0)
 		r->ordered = 1;
 	return (r);
 }
@@ -109,14 +470,19 @@ creq_free(struct creq *r)
 {
 	if (r == NULL)
 		return;
+	creq_clear_fields(r);
 	if (r->json != NULL)
 		json_decref(r->json);
 	if (r->early_extra != NULL)
 		json_decref(r->early_extra);
 	free(r->early_msg);
-	free(r->id);
+	if (r->id != r->idbuf)
+		free(r->id);
 	free(r->keyspace);
-	free(r);
+	if (creq_npool < CREQ_POOL_MAX)
+		creq_pool[creq_npool++] = r;
+	else
+		free(r);
 }
 
 /* Ops that need the cluster (they hold a slot of the global cap). */
@@ -235,26 +601,26 @@ jp_bad(struct creq *r, const char *field, const char *what)
 int
 jp_string(struct creq *r, const char *field, const char **out)
 {
-	json_t	*v = json_object_get(r->json, field);
+	struct jpfield	*f = jp_find(r, field);
 
-	if (v == NULL || json_is_null(v))
+	if (f == NULL || f->kind == JP_NULL)
 		return (0);
-	if (!json_is_string(v))
+	if (f->kind != JP_STRING)
 		return (jp_bad(r, field, "a string"));
-	*out = json_string_value(v);
+	*out = f->s;
 	return (1);
 }
 
 int
 jp_bool(struct creq *r, const char *field, int *out)
 {
-	json_t	*v = json_object_get(r->json, field);
+	struct jpfield	*f = jp_find(r, field);
 
-	if (v == NULL || json_is_null(v))
+	if (f == NULL || f->kind == JP_NULL)
 		return (0);
-	if (!json_is_boolean(v))
+	if (f->kind != JP_TRUE && f->kind != JP_FALSE)
 		return (jp_bad(r, field, "true or false"));
-	*out = json_is_true(v);
+	*out = f->kind == JP_TRUE;
 	return (1);
 }
 
@@ -262,20 +628,17 @@ int
 jp_int(struct creq *r, const char *field, int64_t min, int64_t max,
     int64_t *out)
 {
-	json_t		*v = json_object_get(r->json, field);
-	json_int_t	 i;
+	struct jpfield	*f = jp_find(r, field);
 	char		 what[96];
 
-	if (v == NULL || json_is_null(v))
+	if (f == NULL || f->kind == JP_NULL)
 		return (0);
-	snprintf(what, sizeof what, "an integer from %lld to %lld",
-	    (long long)min, (long long)max);
-	if (!json_is_integer(v))
+	if (f->kind != JP_INT || f->i < min || f->i > max) {
+		snprintf(what, sizeof what, "an integer from %lld to %lld",
+		    (long long)min, (long long)max);
 		return (jp_bad(r, field, what));
-	i = json_integer_value(v);
-	if (i < min || i > max)
-		return (jp_bad(r, field, what));
-	*out = i;
+	}
+	*out = f->i;
 	return (1);
 }
 
@@ -284,13 +647,25 @@ jp_int(struct creq *r, const char *field, int64_t min, int64_t max,
  * separators follow the compact option.
  */
 
+/* The memory of the last answer, for the next (answers are one at a time). */
+static struct wbuf	ans_spare;
+
 void
 ans_begin(struct ans *a, struct creq *r, int ok)
 {
 	size_t	cap = srv->cfg->max_output_per_client + ANS_SLACK;
 
 	a->compact = r->compact;
-	wbuf_init(&a->w, cap);
+	if (ans_spare.p != NULL) {
+		a->w = ans_spare;
+		ans_spare.p = NULL;
+		wbuf_reset(&a->w);
+		a->w.cap = cap;
+	} else {
+		wbuf_init(&a->w, cap);
+		wbuf_reserve(&a->w, ANS_FIRST);
+		wbuf_reset(&a->w);
+	}
 	wbuf_u8(&a->w, '{');
 	if (r->id != NULL) {
 		ans_raw(a, "\"id\"");
@@ -300,6 +675,17 @@ ans_begin(struct ans *a, struct creq *r, int ok)
 	}
 	ans_raw(a, ok ? (a->compact ? "\"ok\":true" : "\"ok\": true") :
 	    (a->compact ? "\"ok\":false" : "\"ok\": false"));
+}
+
+void
+ans_free(struct ans *a)
+{
+	if (ans_spare.p == NULL && a->w.p != NULL && a->w.size <= ANS_KEEP)
+		ans_spare = a->w;
+	else
+		wbuf_free(&a->w);
+	a->w.p = NULL;
+	a->w.len = a->w.size = 0;
 }
 
 void
@@ -421,7 +807,7 @@ creq_reply(struct creq *r, struct ans *a, const char *outcome)
 {
 	wbuf_raw(&a->w, "}\n", 2);
 	if (!wbuf_ok(&a->w)) {
-		wbuf_free(&a->w);
+		ans_free(a);
 		creq_error(r, "answer_too_large", json_pack("{s:I}", "limit",
 		    (json_int_t)srv->cfg->max_output_per_client),
 		    "the answer is larger than max_output_per_client: ask "
@@ -431,7 +817,7 @@ creq_reply(struct creq *r, struct ans *a, const char *outcome)
 	creq_meter(r, outcome);
 	if (r->client != NULL)
 		client_write(r->client, a->w.p, a->w.len);
-	wbuf_free(&a->w);
+	ans_free(a);
 	creq_finish(r);
 }
 
@@ -501,7 +887,7 @@ creq_detach_error(struct creq *r, const char *code, const char *msg)
 	}
 	if (wbuf_ok(&a.w))
 		client_write(c, a.w.p, a.w.len);
-	wbuf_free(&a.w);
+	ans_free(&a);
 
 	TAILQ_REMOVE(&c->reqs, r, entry);
 	c->nreqs--;

@@ -1390,3 +1390,324 @@ jsonval_loads(const char *buf, size_t len, size_t flags, json_error_t *e)
 	wbuf_free(&w);
 	return (j);
 }
+
+/*
+ * Quick reading of request text.  Most requests are small and plain; these
+ * read such text straight into what jsonval_loads would build, and give up
+ * (return 0) on anything unusual or wrong, so that the caller falls back
+ * to jsonval_loads, whose errors are the ones reported.
+ */
+
+#define QUICK_MAX_DEPTH	32
+
+static int
+quick_hex4(const char *p, uint32_t *out)
+{
+	uint32_t	v = 0;
+	int		i, d;
+
+	for (i = 0; i < 4; i++) {
+		if (p[i] >= '0' && p[i] <= '9')
+			d = p[i] - '0';
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			d = p[i] - 'a' + 10;
+		else if (p[i] >= 'A' && p[i] <= 'F')
+			d = p[i] - 'A' + 10;
+		else
+			return (-1);
+		v = v << 4 | (uint32_t)d;
+	}
+	*out = v;
+	return (0);
+}
+
+/* Write code point c as UTF-8 at o; the bytes written. */
+static size_t
+quick_utf8(char *o, uint32_t c)
+{
+	if (c < 0x80) {
+		o[0] = (char)c;
+		return (1);
+	}
+	if (c < 0x800) {
+		o[0] = (char)(0xc0 | c >> 6);
+		o[1] = (char)(0x80 | (c & 0x3f));
+		return (2);
+	}
+	if (c < 0x10000) {
+		o[0] = (char)(0xe0 | c >> 12);
+		o[1] = (char)(0x80 | (c >> 6 & 0x3f));
+		o[2] = (char)(0x80 | (c & 0x3f));
+		return (3);
+	}
+	o[0] = (char)(0xf0 | c >> 18);
+	o[1] = (char)(0x80 | (c >> 12 & 0x3f));
+	o[2] = (char)(0x80 | (c >> 6 & 0x3f));
+	o[3] = (char)(0x80 | (c & 0x3f));
+	return (4);
+}
+
+size_t
+jsonval_quick_string(char *p, size_t left, char **out, size_t *outlen)
+{
+	char		*o;
+	size_t		 i, end, start = 1;
+	uint32_t	 c, lo;
+	int		 high = 0, esc = 0;
+
+	if (left < 2 || p[0] != '"')
+		return (0);
+	/* Find the end first: control characters and bad UTF-8 give up. */
+	for (i = 1; i < left; i++) {
+		c = (uint8_t)p[i];
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return (0);
+		if (c >= 0x80)
+			high = 1;
+		else if (c == '\\') {
+			esc = 1;
+			if (++i == left)
+				return (0);
+		}
+	}
+	if (i >= left)
+		return (0);
+	end = i;
+	if (high && !cqlval_utf8_valid((const uint8_t *)p + 1, end - 1))
+		return (0);
+	*out = p + 1;
+	if (!esc) {
+		*outlen = end - 1;
+		p[end] = '\0';
+		return (end + 1);
+	}
+	/* Decode in place: the text only shrinks. */
+	o = p + 1;
+	for (i = start; i < end; i++) {
+		if (p[i] != '\\') {
+			*o++ = p[i];
+			continue;
+		}
+		i++;
+		switch (p[i]) {
+		case '"':
+		case '\\':
+		case '/':
+			*o++ = p[i];
+			break;
+		case 'b':
+			*o++ = '\b';
+			break;
+		case 'f':
+			*o++ = '\f';
+			break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
+		case 'u':
+			if (end - i < 5 || quick_hex4(p + i + 1, &c) != 0)
+				return (0);
+			i += 4;
+			if (c >= 0xdc00 && c <= 0xdfff)
+				return (0);
+			if (c >= 0xd800 && c <= 0xdbff) {
+				if (end - i < 7 || p[i + 1] != '\\' ||
+				    p[i + 2] != 'u' ||
+				    quick_hex4(p + i + 3, &lo) != 0 ||
+				    lo < 0xdc00 || lo > 0xdfff)
+					return (0);
+				i += 6;
+				c = 0x10000 + ((c - 0xd800) << 10) +
+				    (lo - 0xdc00);
+			}
+			o += quick_utf8(o, c);
+			break;
+		default:
+			return (0);
+		}
+	}
+	*outlen = (size_t)(o - (p + 1));
+	*o = '\0';
+	return (end + 1);
+}
+
+size_t
+jsonval_quick_number(const char *p, size_t left, enum jsonval_num *kind,
+    int64_t *iv)
+{
+	char		 buf[24];
+	size_t		 i = 0, d;
+	int		 is_int = 1;
+
+	if (i < left && p[i] == '-')
+		i++;
+	if (i == left || !isdigit((unsigned char)p[i]))
+		return (0);
+	if (p[i] == '0') {
+		i++;
+		if (i < left && isdigit((unsigned char)p[i]))
+			return (0);	/* a leading zero: not JSON */
+	} else {
+		while (i < left && isdigit((unsigned char)p[i]))
+			i++;
+	}
+	if (i < left && p[i] == '.') {
+		is_int = 0;
+		for (i++, d = i; i < left && isdigit((unsigned char)p[i]); i++)
+			;
+		if (i == d)
+			return (0);
+	}
+	if (i < left && (p[i] == 'e' || p[i] == 'E')) {
+		is_int = 0;
+		i++;
+		if (i < left && (p[i] == '+' || p[i] == '-'))
+			i++;
+		for (d = i; i < left && isdigit((unsigned char)p[i]); i++)
+			;
+		if (i == d)
+			return (0);
+	}
+	if (number_lossy(p, i, is_int))
+		*kind = JSONVAL_NUM_STRING;
+	else if (!is_int)
+		*kind = JSONVAL_NUM_REAL;
+	else {
+		/* At most 19 digits and a sign here. */
+		memcpy(buf, p, i);
+		buf[i] = '\0';
+		*kind = JSONVAL_NUM_INT;
+		*iv = strtoll(buf, NULL, 10);
+	}
+	return (i);
+}
+
+static size_t
+quick_ws(const char *p, size_t left, size_t i)
+{
+	while (i < left && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
+	    p[i] == '\r'))
+		i++;
+	return (i);
+}
+
+static size_t	quick_value(char *, size_t, json_t **, int);
+
+/* The members of an array or object at p; 0 to give up. */
+static size_t
+quick_container(char *p, size_t left, json_t **out, int depth)
+{
+	json_t	*j, *v;
+	char	*k;
+	size_t	 i, n, klen;
+	int	 obj = p[0] == '{';
+
+	j = obj ? json_object() : json_array();
+	if (j == NULL)
+		fatalx("out of memory");
+	i = quick_ws(p, left, 1);
+	if (i < left && p[i] == (obj ? '}' : ']')) {
+		*out = j;
+		return (i + 1);
+	}
+	for (;;) {
+		if (obj) {
+			if (i >= left || (n = jsonval_quick_string(p + i,
+			    left - i, &k, &klen)) == 0 ||
+			    memchr(k, '\0', klen) != NULL)
+				break;
+			i = quick_ws(p, left, i + n);
+			if (i >= left || p[i] != ':')
+				break;
+			i = quick_ws(p, left, i + 1);
+		}
+		if (i >= left || (n = quick_value(p + i, left - i, &v,
+		    depth + 1)) == 0)
+			break;
+		if (obj)
+			json_object_setn_new_nocheck(j, k, klen, v);
+		else
+			json_array_append_new(j, v);
+		i = quick_ws(p, left, i + n);
+		if (i < left && p[i] == ',') {
+			i = quick_ws(p, left, i + 1);
+			continue;
+		}
+		if (i < left && p[i] == (obj ? '}' : ']')) {
+			*out = j;
+			return (i + 1);
+		}
+		break;
+	}
+	json_decref(j);
+	return (0);
+}
+
+static size_t
+quick_value(char *p, size_t left, json_t **out, int depth)
+{
+	enum jsonval_num	 kind;
+	int64_t			 iv = 0;
+	char			*s;
+	size_t			 n, len;
+
+	if (depth > QUICK_MAX_DEPTH || left == 0)
+		return (0);
+	switch (p[0]) {
+	case '"':
+		if ((n = jsonval_quick_string(p, left, &s, &len)) == 0)
+			return (0);
+		*out = json_stringn_nocheck(s, len);
+		break;
+	case '[':
+	case '{':
+		return (quick_container(p, left, out, depth));
+	case 't':
+	case 'f':
+	case 'n':
+		if (left >= 4 && memcmp(p, "true", 4) == 0) {
+			*out = json_true();
+			n = 4;
+		} else if (left >= 5 && memcmp(p, "false", 5) == 0) {
+			*out = json_false();
+			n = 5;
+		} else if (left >= 4 && memcmp(p, "null", 4) == 0) {
+			*out = json_null();
+			n = 4;
+		} else
+			return (0);
+		/* "truex" is one bad token to jansson. */
+		if (n < left && isalpha((unsigned char)p[n])) {
+			json_decref(*out);
+			return (0);
+		}
+		return (n);
+	default:
+		if ((n = jsonval_quick_number(p, left, &kind, &iv)) == 0)
+			return (0);
+		if (kind == JSONVAL_NUM_INT)
+			*out = json_integer(iv);
+		else if (kind == JSONVAL_NUM_STRING)
+			*out = json_stringn_nocheck(p, n);
+		else
+			*out = jsonval_loads(p, n, JSON_DECODE_ANY, NULL);
+		break;
+	}
+	if (*out == NULL)
+		fatalx("out of memory");
+	return (n);
+}
+
+size_t
+jsonval_quick_value(char *p, size_t left, json_t **out)
+{
+	return (quick_value(p, left, out, 0));
+}

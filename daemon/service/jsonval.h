@@ -72,6 +72,27 @@ int	 jsonval_to_cql(const struct cqltype *, const json_t *,
 /* json_loadb that keeps exact numbers (see above); flags as jansson's. */
 json_t	*jsonval_loads(const char *, size_t, size_t, json_error_t *);
 
+/*
+ * Quick readers for request text: each reads one token or value at p
+ * (left bytes) and returns the bytes it used, or 0 when it gives up: on
+ * anything wrong, and on what it does not handle (deep nesting).  The
+ * caller then falls back to jsonval_loads, whose errors are the ones to
+ * report.  What they build is what jsonval_loads builds for the same text.
+ * Strings are decoded in place (p is changed) and NUL-terminated.
+ */
+/* A string at its opening quote: *out and *outlen, inside p. */
+size_t	 jsonval_quick_string(char *, size_t, char **, size_t *);
+/* How jsonval_loads reads a number token. */
+enum jsonval_num {
+	JSONVAL_NUM_INT = 0,	/* an integer; *iv set */
+	JSONVAL_NUM_REAL,	/* a real jansson keeps exactly */
+	JSONVAL_NUM_STRING	/* kept as a string of its digits */
+};
+size_t	 jsonval_quick_number(const char *, size_t, enum jsonval_num *,
+	     int64_t *);
+/* Any value (a new reference in *out). */
+size_t	 jsonval_quick_value(char *, size_t, json_t **);
+
 /* Append s (n bytes of UTF-8) as a quoted, escaped JSON string. */
 void	 jsonval_write_string(struct wbuf *, const char *, size_t);
 

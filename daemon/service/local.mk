@@ -58,6 +58,7 @@ SERVICE_PY_TESTS = \
 	tests/service/test_order.py \
 	tests/service/test_limits.py \
 	tests/service/test_signals.py \
+	tests/service/test_reload.py \
 	tests/service/test_access.py
 TESTS += $(SERVICE_PY_TESTS)
 EXTRA_DIST += tests/service/svc.py tests/service/bench_service.py \

@@ -26,13 +26,25 @@
 #include "metrics.h"
 #include "service.h"
 
+/* Bind variables up to this many are described inside struct cqlvals. */
+#define CQLVALS_INLINE	4
+
 /* Values of one statement, serialized. */
 struct cqlvals {
 	struct wbuf		 w;		/* the bytes */
 	size_t			 n;
 	struct bytesval		*v;
 	size_t			*off;		/* into w, fixed up at the end */
+	struct bytesval		 vbuf[CQLVALS_INLINE];
+	size_t			 offbuf[CQLVALS_INLINE];
 };
+
+/* The bytes of the last values, for the next (see cqlvals_clear). */
+static struct wbuf	cqlvals_spare;
+#define CQLVALS_KEEP	(16 * 1024)
+
+/* Ended operations kept for reuse. */
+#define CQLOP_POOL_MAX	256
 
 /* One statement of a batch. */
 struct cqlbent {
@@ -62,7 +74,7 @@ struct cqlop {
 	uint8_t			*paging;	/* opts.paging_state's bytes */
 	char			*keyspace;	/* opts.keyspace */
 	struct jsonval_opts	 jo;
-	const char		*cql;		/* borrowed from r->json */
+	const char		*cql;		/* borrowed from r */
 	json_t			*values;	/* borrowed */
 	struct prepared_wait	*wait;
 	struct request		*req;
@@ -79,6 +91,9 @@ struct cqlop {
 };
 TAILQ_HEAD(, cqlop)	cqlops = TAILQ_HEAD_INITIALIZER(cqlops);
 
+static struct cqlop	*cqlop_pool[CQLOP_POOL_MAX];
+static unsigned int	 cqlop_npool;
+
 static const uint8_t	cql_empty[1];
 
 /* Does the keyspace exist?  (The name follows, quoted.) */
@@ -90,7 +105,11 @@ cqlop_new(struct creq *r, enum cqlop_kind kind)
 {
 	struct cqlop	*op;
 
-	op = xcalloc(1, sizeof *op);
+	if (cqlop_npool > 0) {
+		op = cqlop_pool[--cqlop_npool];
+		memset(op, 0, sizeof *op);
+	} else
+		op = xcalloc(1, sizeof *op);
 	op->r = r;
 	op->kind = kind;
 	op->jo.numbers_as_strings = r->numstr;
@@ -100,12 +119,41 @@ cqlop_new(struct creq *r, enum cqlop_kind kind)
 	return (op);
 }
 
+/* Room for n values, and a buffer for their bytes. */
+static void
+cqlvals_init(struct cqlvals *cv, size_t n)
+{
+	if (cqlvals_spare.p != NULL) {
+		cv->w = cqlvals_spare;
+		cqlvals_spare.p = NULL;
+		wbuf_reset(&cv->w);
+		cv->w.cap = WBUF_DEFAULT_CAP;
+	} else
+		wbuf_init(&cv->w, WBUF_DEFAULT_CAP);
+	cv->n = n;
+	if (n + 1 <= CQLVALS_INLINE) {
+		memset(cv->vbuf, 0, sizeof cv->vbuf);
+		cv->v = cv->vbuf;
+		cv->off = cv->offbuf;
+	} else {
+		cv->v = xcalloc(n + 1, sizeof *cv->v);
+		cv->off = xcalloc(n + 1, sizeof *cv->off);
+	}
+}
+
+/* The buffer of small values is kept for the next statement. */
 static void
 cqlvals_clear(struct cqlvals *v)
 {
-	wbuf_free(&v->w);
-	free(v->v);
-	free(v->off);
+	if (cqlvals_spare.p == NULL && v->w.p != NULL &&
+	    v->w.size <= CQLVALS_KEEP)
+		cqlvals_spare = v->w;
+	else
+		wbuf_free(&v->w);
+	if (v->v != v->vbuf)
+		free(v->v);
+	if (v->off != v->offbuf)
+		free(v->off);
 	memset(v, 0, sizeof *v);
 }
 
@@ -128,7 +176,10 @@ cqlop_free(struct cqlop *op)
 	free(op->paging);
 	free(op->keyspace);
 	free(op->use_ks);
-	free(op);
+	if (cqlop_npool < CQLOP_POOL_MAX)
+		cqlop_pool[cqlop_npool++] = op;
+	else
+		free(op);
 }
 
 void
@@ -367,11 +418,12 @@ cqlop_opts(struct cqlop *op, int batch)
 	return (0);
 }
 
-/* The values field: absent, null, an array or an object. */
+/* The values of j, or of the request (j NULL): none, an array or object. */
 static int
 cqlop_values_field(struct creq *r, json_t *j, json_t **out, ssize_t idx)
 {
-	json_t	*v = json_object_get(j, "values");
+	json_t	*v = j != NULL ? json_object_get(j, "values") :
+	    jp_get(r, "values");
 
 	*out = NULL;
 	if (v == NULL || json_is_null(v))
@@ -455,10 +507,7 @@ cqlop_bind(struct creq *r, const struct prepared *p, json_t *values,
 	json_t				*v, *x;
 	size_t				 i, j, given;
 
-	wbuf_init(&cv->w, WBUF_DEFAULT_CAP);
-	cv->n = bind->n;
-	cv->v = xcalloc(bind->n + 1, sizeof *cv->v);
-	cv->off = xcalloc(bind->n + 1, sizeof *cv->off);
+	cqlvals_init(cv, bind->n);
 
 	if (values == NULL || json_is_array(values)) {
 		given = values != NULL ? json_array_size(values) : 0;
@@ -603,7 +652,7 @@ cqlop_answer(struct cqlop *op, struct result *res)
 	switch (res->kind) {
 	case RES_ROWS:
 		if (cqlop_rows(&a, res, &op->jo, err, sizeof err) != 0) {
-			wbuf_free(&a.w);
+			ans_free(&a);
 			creq_error(r, "protocol_error", json_pack("{s:b}",
 			    "local", 1), "a value from %s does not decode: %s",
 			    res->host_name, err);
@@ -806,7 +855,7 @@ op_use(struct creq *r)
 	json_t		*ks;
 	int		 numstr, compact;
 
-	ks = json_object_get(r->json, "keyspace");
+	ks = jp_get(r, "keyspace");
 	if (ks != NULL && !json_is_null(ks) && !json_is_string(ks)) {
 		creq_error(r, "bad_request", json_pack("{s:s}", "field",
 		    "keyspace"), "keyspace must be a string or null");
@@ -893,7 +942,7 @@ op_query(struct creq *r)
 	op = cqlop_new(r, CQLOP_QUERY);
 	op->cql = cql;
 	if (cqlop_opts(op, 0) != 0 ||
-	    cqlop_values_field(r, r->json, &op->values, -1) != 0) {
+	    cqlop_values_field(r, NULL, &op->values, -1) != 0) {
 		cqlop_free(op);
 		return;
 	}
@@ -955,15 +1004,20 @@ op_prepare(struct creq *r)
 	    cqlop_prepare_cb, op);
 }
 
-/* A handle from the statement field (or a batch entry's); NULL answered. */
+/*
+ * A handle from the statement field of j (a batch entry), or of the
+ * request (j NULL); NULL answered.
+ */
 static struct prepared *
 cqlop_find(struct creq *r, json_t *j, ssize_t idx)
 {
 	struct prepared	*p;
-	json_t		*v = json_object_get(j, "statement"), *x;
+	json_t		*v, *x;
 	uint8_t		*id;
 	size_t		 idlen;
 
+	v = j != NULL ? json_object_get(j, "statement") :
+	    jp_get(r, "statement");
 	if (!json_is_string(v)) {
 		x = cqlop_extra(idx);
 		json_object_set_new(x, "field", json_string("statement"));
@@ -994,7 +1048,7 @@ op_execute(struct creq *r)
 	struct prepared	*p;
 	char		*saved;
 
-	if ((p = cqlop_find(r, r->json, -1)) == NULL)
+	if ((p = cqlop_find(r, NULL, -1)) == NULL)
 		return;
 	if (cqlop_check_readonly(r, p->query) != 0)
 		return;
@@ -1003,7 +1057,7 @@ op_execute(struct creq *r)
 	saved = r->keyspace;
 	r->keyspace = NULL;
 	if (cqlop_opts(op, 0) != 0 ||
-	    cqlop_values_field(r, r->json, &op->values, -1) != 0) {
+	    cqlop_values_field(r, NULL, &op->values, -1) != 0) {
 		r->keyspace = saved;
 		cqlop_free(op);
 		return;
@@ -1090,7 +1144,7 @@ op_batch(struct creq *r)
 		    "this socket only allows SELECT");
 		return;
 	}
-	list = json_object_get(r->json, "statements");
+	list = jp_get(r, "statements");
 	if (!json_is_array(list) || json_array_size(list) == 0 ||
 	    json_array_size(list) > MSG_MAX_STATEMENTS) {
 		creq_error(r, "bad_request", json_pack("{s:s}", "field",

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,102 @@ server_split_hostport(const char *s, char *host, size_t hlen, int *port)
 	return (0);
 }
 
+/* A list as one string of blank-separated words (xmalloc'd). */
+static char *
+server_join(const struct config_list *l)
+{
+	size_t	 i, len = 1;
+	char	*s;
+
+	for (i = 0; i < l->n; i++)
+		len += strlen(l->v[i]) + 1;
+	s = xmalloc(len);
+	len = 0;
+	for (i = 0; i < l->n; i++) {
+		memcpy(s + len, l->v[i], strlen(l->v[i]));
+		len += strlen(l->v[i]);
+		s[len++] = ' ';
+	}
+	s[len] = '\0';
+	return (s);
+}
+
+/*
+ * The core's settings that may change while running (everything but the
+ * contact points, port and protocol version), for the start and for
+ * SIGHUP.  The host lists stay valid until the next call.
+ */
+static void
+server_cluster_runtime(const struct config *cfg, struct cluster_config *cc)
+{
+	static char	*allow, *deny;
+
+	cc->local_dc = *cfg->local_dc != '\0' ? cfg->local_dc : NULL;
+	cc->pool.core_local = cfg->connections_per_host_local;
+	cc->pool.max_local = cfg->max_connections_per_host_local;
+	cc->pool.core_remote = cfg->connections_per_host_remote;
+	cc->pool.max_remote = cfg->max_connections_per_host_remote;
+	cc->pool.max_inflight = cfg->max_requests_per_connection;
+	cc->pool.grow_threshold = POOL_GROW_THRESHOLD;
+	if (cc->pool.grow_threshold > cc->pool.max_inflight)
+		cc->pool.grow_threshold = cc->pool.max_inflight * 4 / 5 + 1;
+	cc->pool.conn.connect_timeout_ms = (int)cfg->connect_timeout_ms;
+	cc->pool.conn.request_timeout_ms = (int)cfg->request_timeout_ms;
+	cc->pool.conn.heartbeat_interval_ms = (int)cfg->heartbeat_interval_ms;
+	cc->pool.conn.heartbeat_timeout_ms = (int)cfg->heartbeat_timeout_ms;
+	cc->pool.reconnect.kind = cfg->reconnection ==
+	    CONFIG_RECONNECT_CONSTANT ? RECONNECT_CONSTANT :
+	    RECONNECT_EXPONENTIAL;
+	cc->pool.reconnect.base_ms = (uint64_t)cfg->reconnect_base_delay_ms;
+	cc->pool.reconnect.max_ms = (uint64_t)cfg->reconnect_max_delay_ms;
+	if (cc->pool.reconnect.max_ms < cc->pool.reconnect.base_ms)
+		cc->pool.reconnect.max_ms = cc->pool.reconnect.base_ms;
+
+	/* token_aware wraps either base policy. */
+	cc->lb.load_balancing = cfg->load_balancing == CONFIG_LB_ROUND_ROBIN ?
+	    LB_ROUND_ROBIN : LB_DC_AWARE;
+	cc->lb.token_aware = cfg->token_aware;
+	cc->lb.local_dc = cc->local_dc;
+	cc->lb.used_hosts_per_remote_dc =
+	    (unsigned int)cfg->used_hosts_per_remote_dc;
+	cc->lb.shuffle_replicas = cfg->shuffle_replicas;
+	free(allow);
+	free(deny);
+	allow = server_join(&cfg->allow_hosts);
+	deny = server_join(&cfg->deny_hosts);
+	cc->lb.allow_hosts = allow;
+	cc->lb.deny_hosts = deny;
+
+	switch (cfg->retry) {
+	case CONFIG_RETRY_DOWNGRADING:
+		cc->retry = RETRY_POLICY_DOWNGRADING;
+		break;
+	case CONFIG_RETRY_FALLTHROUGH:
+		cc->retry = RETRY_POLICY_FALLTHROUGH;
+		break;
+	default:
+		cc->retry = RETRY_POLICY_DEFAULT;
+		break;
+	}
+	spec_policy_default(&cc->speculative);
+	if (cfg->speculative_execution == CONFIG_SPECULATIVE_CONSTANT) {
+		cc->speculative.delay_ms = (uint64_t)cfg->speculative_delay_ms;
+		cc->speculative.max_attempts =
+		    (unsigned int)cfg->speculative_max_attempts;
+	}
+	cc->consistency = (uint16_t)cfg->default_consistency;
+	cc->serial_consistency = cfg->default_serial_consistency ==
+	    CONFIG_CONSISTENCY_UNSET ? 0 :
+	    (uint16_t)cfg->default_serial_consistency;
+	cc->page_size = cfg->default_page_size;
+	cc->request_timeout_ms = (int)cfg->request_timeout_ms;
+	cc->topology_window_ms = (int)cfg->topology_event_window_ms;
+	cc->status_window_ms = (int)cfg->status_event_window_ms;
+	cc->schema_window_ms = (int)cfg->schema_event_window_ms;
+	cc->schema_agreement_wait_ms = (int)cfg->schema_agreement_wait_ms;
+	cc->client_timestamps = cfg->client_timestamps;
+}
+
 /*
  * Everything the core needs, from the configuration: this is the one
  * place the two meet.  Contact points given by name are resolved here.
@@ -97,7 +194,6 @@ server_cluster_config(const struct config *cfg, struct cluster_config *cc,
 	char		 host[256], addr[64], **cps = NULL;
 	size_t		 ncps = 0, i;
 	int		 port, cport = 0, rc;
-	static char	 allow[4096], deny[4096];
 
 	cluster_config_default(cc);
 	for (i = 0; i < cfg->contact_points.n; i++) {
@@ -142,82 +238,12 @@ server_cluster_config(const struct config *cfg, struct cluster_config *cc,
 	cc->contact_points = (const char *const *)cps;
 	cc->ncontact_points = ncps;
 	cc->port = (uint16_t)(cport != 0 ? cport : cfg->port);
-	cc->local_dc = *cfg->local_dc != '\0' ? cfg->local_dc : NULL;
 	cc->protocol_version = (uint8_t)cfg->protocol_version;
-
-	cc->pool.core_local = cfg->connections_per_host_local;
-	cc->pool.max_local = cfg->max_connections_per_host_local;
-	cc->pool.core_remote = cfg->connections_per_host_remote;
-	cc->pool.max_remote = cfg->max_connections_per_host_remote;
-	cc->pool.max_inflight = cfg->max_requests_per_connection;
-	if (cc->pool.grow_threshold > cc->pool.max_inflight)
-		cc->pool.grow_threshold = cc->pool.max_inflight * 4 / 5 + 1;
-	cc->pool.conn.connect_timeout_ms = (int)cfg->connect_timeout_ms;
-	cc->pool.conn.request_timeout_ms = (int)cfg->request_timeout_ms;
-	cc->pool.conn.heartbeat_interval_ms = (int)cfg->heartbeat_interval_ms;
-	cc->pool.conn.heartbeat_timeout_ms = (int)cfg->heartbeat_timeout_ms;
 	if (*cfg->username != '\0') {
 		cc->pool.conn.username = cfg->username;
 		cc->pool.conn.password = cfg->password;
 	}
-	cc->pool.reconnect.kind = cfg->reconnection ==
-	    CONFIG_RECONNECT_CONSTANT ? RECONNECT_CONSTANT :
-	    RECONNECT_EXPONENTIAL;
-	cc->pool.reconnect.base_ms = (uint64_t)cfg->reconnect_base_delay_ms;
-	cc->pool.reconnect.max_ms = (uint64_t)cfg->reconnect_max_delay_ms;
-	if (cc->pool.reconnect.max_ms < cc->pool.reconnect.base_ms)
-		cc->pool.reconnect.max_ms = cc->pool.reconnect.base_ms;
-
-	if (cfg->load_balancing == CONFIG_LB_ROUND_ROBIN)
-		cc->lb.load_balancing = LB_ROUND_ROBIN;
-	else
-		cc->lb.load_balancing = cfg->token_aware ? LB_TOKEN_AWARE :
-		    LB_DC_AWARE;
-	cc->lb.local_dc = cc->local_dc;
-	cc->lb.used_hosts_per_remote_dc =
-	    (unsigned int)cfg->used_hosts_per_remote_dc;
-	cc->lb.shuffle_replicas = cfg->shuffle_replicas;
-	allow[0] = deny[0] = '\0';
-	for (i = 0; i < cfg->allow_hosts.n; i++) {
-		strncat(allow, cfg->allow_hosts.v[i], sizeof allow -
-		    strlen(allow) - 2);
-		strcat(allow, " ");
-	}
-	for (i = 0; i < cfg->deny_hosts.n; i++) {
-		strncat(deny, cfg->deny_hosts.v[i], sizeof deny -
-		    strlen(deny) - 2);
-		strcat(deny, " ");
-	}
-	cc->lb.allow_hosts = allow;
-	cc->lb.deny_hosts = deny;
-
-	switch (cfg->retry) {
-	case CONFIG_RETRY_DOWNGRADING:
-		cc->retry = RETRY_POLICY_DOWNGRADING;
-		break;
-	case CONFIG_RETRY_FALLTHROUGH:
-		cc->retry = RETRY_POLICY_FALLTHROUGH;
-		break;
-	default:
-		cc->retry = RETRY_POLICY_DEFAULT;
-		break;
-	}
-	if (cfg->speculative_execution == CONFIG_SPECULATIVE_CONSTANT) {
-		cc->speculative.delay_ms = (uint64_t)cfg->speculative_delay_ms;
-		cc->speculative.max_attempts =
-		    (unsigned int)cfg->speculative_max_attempts;
-	}
-	cc->consistency = (uint16_t)cfg->default_consistency;
-	cc->serial_consistency = cfg->default_serial_consistency ==
-	    CONFIG_CONSISTENCY_UNSET ? 0 :
-	    (uint16_t)cfg->default_serial_consistency;
-	cc->page_size = cfg->default_page_size;
-	cc->request_timeout_ms = (int)cfg->request_timeout_ms;
-	cc->topology_window_ms = (int)cfg->topology_event_window_ms;
-	cc->status_window_ms = (int)cfg->status_event_window_ms;
-	cc->schema_window_ms = (int)cfg->schema_event_window_ms;
-	cc->schema_agreement_wait_ms = (int)cfg->schema_agreement_wait_ms;
-	cc->client_timestamps = cfg->client_timestamps;
+	server_cluster_runtime(cfg, cc);
 	cc->metadata_enabled = 1;
 	*cpsp = cps;
 	*ncpsp = ncps;
@@ -303,9 +329,40 @@ server_monotonic_usec(void)
 	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
 }
 
+/* One changed key, for the log (secrets are never shown). */
+static void
+server_reload_log_key(const char *key, const char *from, const char *to,
+    int reloadable, void *arg)
+{
+	if (!reloadable)
+		return;		/* config_reload_check names those */
+	if (from == NULL)
+		log_info("reload: %s changed", key);
+	else
+		log_info("reload: %s: \"%s\" -> \"%s\"", key, from, to);
+}
+
+static void printflike(1, 2)
+server_reload_refused(const char *fmt, ...)
+{
+	va_list	ap;
+	char	why[1200];
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	log_warnx("reload refused, keeping the running configuration: %s",
+	    why);
+	metrics_reload(srv->metrics, 0);
+	notify_send("READY=1\nSTATUS=serving; last reload failed: %s", why);
+}
+
 /*
  * SIGHUP: parse into a new configuration, validate, and swap; keys that
- * need a restart keep their running values.  Clients stay connected.
+ * need a restart keep their running values.  Clients stay connected and
+ * so do the cluster connections: the core takes the new settings in place
+ * (cluster_reconfigure), and refuses them before anything changed if they
+ * do not hold together, in which case the old configuration stays whole.
  */
 static void
 server_reload(void)
@@ -313,28 +370,21 @@ server_reload(void)
 	struct config		*cfg;
 	struct server_acl	 acl;
 	struct prepared_config	 pc;
+	struct cluster_config	 cc;
 	struct client		*c, *next;
-	char			 err[1024];
+	char			 err[1024], *why = NULL;
 	int			 n;
 
 	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
 	    (unsigned long long)server_monotonic_usec());
 	cfg = config_load(srv->config_path, err, sizeof err);
 	if (cfg == NULL) {
-		log_warnx("reload refused, keeping the running configuration: "
-		    "%s", err);
-		metrics_reload(srv->metrics, 0);
-		notify_send("READY=1\nSTATUS=serving; last reload failed: %s",
-		    err);
+		server_reload_refused("%s", err);
 		return;
 	}
 	if (server_acl_build(cfg, &acl, err, sizeof err) != 0) {
-		log_warnx("reload refused, keeping the running configuration: "
-		    "%s: %s", srv->config_path, err);
+		server_reload_refused("%s: %s", srv->config_path, err);
 		config_free(cfg);
-		metrics_reload(srv->metrics, 0);
-		notify_send("READY=1\nSTATUS=serving; last reload failed: %s",
-		    err);
 		return;
 	}
 	n = config_reload_check(srv->cfg, cfg, err, sizeof err);
@@ -343,6 +393,18 @@ server_reload(void)
 		    "the running value%s", err, n == 1 ? "s" : "",
 		    n == 1 ? "" : "s");
 	config_keep_restart_keys(cfg, srv->cfg);
+	if (srv->cluster != NULL) {
+		cc = *cluster_get_config(srv->cluster);
+		server_cluster_runtime(cfg, &cc);
+		if (cluster_reconfigure(srv->cluster, &cc, &why) != 0) {
+			server_reload_refused("%s: %s", srv->config_path, why);
+			free(why);
+			server_acl_clear(&acl);
+			config_free(cfg);
+			return;
+		}
+	}
+	config_changes(srv->cfg, cfg, server_reload_log_key, NULL);
 	config_free(srv->cfg);
 	srv->cfg = cfg;
 	server_acl_clear(&srv->acl);

@@ -159,6 +159,37 @@ enum creq_state {
 struct creq;
 typedef void	(*creq_cancel_fn)(struct creq *);
 
+/* What a member of the request object holds (jsonproto.c). */
+enum jpkind {
+	JP_ABSENT = 0,
+	JP_NULL,
+	JP_FALSE,
+	JP_TRUE,
+	JP_INT,		/* i; s, len: the token (quick) or NULL */
+	JP_REAL,
+	JP_STRING,	/* s, len: decoded, NUL-terminated */
+	JP_ARRAY,
+	JP_OBJECT
+};
+
+/* One member of the request object. */
+struct jpfield {
+	const char	*key;
+	const char	*s;
+	size_t		 len;
+	int64_t		 i;
+	json_t		*json;		/* the value as a tree, or NULL */
+	uint8_t		 kind;		/* enum jpkind */
+	uint8_t		 owned;		/* json is ours to drop */
+};
+
+/* Members held in the request itself; more go to the heap. */
+#define CREQ_FIELDS	8
+/* A line up to this long is kept in the request itself. */
+#define CREQ_TEXT	192
+/* An id whose JSON text is shorter than this is kept in the request. */
+#define CREQ_ID		24
+
 struct creq {
 	TAILQ_ENTRY(creq)	 entry;
 	struct client		*client;	/* NULL once orphaned */
@@ -171,7 +202,14 @@ struct creq {
 	uint8_t			 metered;	/* metrics_request_done called */
 	enum metrics_op		 op;
 	char			*id;		/* the id as JSON text, or NULL */
-	json_t			*json;		/* the request object */
+	json_t			*json;		/* the request object, when
+						   jansson read it */
+	char			*text;		/* the line, strings decoded in
+						   place (read quickly) */
+	struct jpfield		*fields;	/* the request's members */
+	unsigned int		 nfields;
+	unsigned int		 fieldcap;
+	uint32_t		 keymask;	/* first bytes of their names */
 	char			*keyspace;	/* the client's, at start */
 	/* An answer decided when the line was read (a parse error). */
 	const char		*early_code;
@@ -179,11 +217,15 @@ struct creq {
 	json_t			*early_extra;
 	uint64_t		 start_us;
 	void			*state_ptr;	/* the op's */
+	struct jpfield		 fieldbuf[CREQ_FIELDS];
+	char			 idbuf[CREQ_ID];
+	char			 textbuf[CREQ_TEXT];
 };
 TAILQ_HEAD(creq_list, creq);
 
 struct client {
 	TAILQ_ENTRY(client)	 entry;
+	TAILQ_ENTRY(client)	 dirty_entry;	/* answers to flush */
 	uint64_t		 id;
 	int			 fd;
 	enum client_state	 state;
@@ -198,6 +240,7 @@ struct client {
 	uint8_t			 draining;	/* reading only drain_left */
 	uint8_t			 busy;		/* inside client_update */
 	uint8_t			 again;		/* client_update asked again */
+	uint8_t			 dirty;		/* on the flush list */
 	const char		*dead;		/* close soon, and why */
 	struct event		 ev;
 	struct cbuf		*in;		/* a partial line, or NULL */
@@ -222,7 +265,7 @@ void		 client_drain(struct client *);
 void		 client_abort(struct client *);
 /* Limits may have changed (reload): resume reading where allowed. */
 void		 client_kick(struct client *);
-/* Append an answer line (ends in "\n") for the client. */
+/* Queue an answer line (ends in "\n"); sent at the end of the turn. */
 void		 client_write(struct client *, const void *, size_t);
 /* The request was answered: drop it and start what may start. */
 void		 creq_finish(struct creq *);
@@ -247,6 +290,8 @@ void		 jsonproto_start(struct creq *);
 
 /* Answers: begin, add members, then creq_reply (which frees). */
 void		 ans_begin(struct ans *, struct creq *, int ok);
+/* Drop an answer that will not be sent. */
+void		 ans_free(struct ans *);
 void		 ans_key(struct ans *, const char *);
 void		 ans_string(struct ans *, const char *);
 void		 ans_stringn(struct ans *, const char *, size_t);
@@ -273,6 +318,8 @@ void		 creq_error_result(struct creq *, const struct result *,
 		     json_t *extra);
 /* The stable code of a core result's error ("unavailable", ...). */
 const char	*jsonproto_result_code(const struct result *);
+/* A member of the request as a tree (borrowed), NULL if absent. */
+json_t		*jp_get(struct creq *, const char *);
 /* Field readers: 0 if absent (default kept), 1 if read, -1 answered. */
 int		 jp_string(struct creq *, const char *, const char **);
 int		 jp_bool(struct creq *, const char *, int *);

@@ -486,6 +486,90 @@ START_TEST(test_unprepared_hook)
 }
 END_TEST
 
+/* A batch of two statements every node forgot: one re-prepare each. */
+static struct result	*batch_prep[2];
+static const char	*batch_text[2] = {
+	"INSERT INTO ks.t (k, c, v) VALUES (?, 1, 'x')",
+	"INSERT INTO ks.t (k, c, v) VALUES (?, 2, 'y')"
+};
+
+static int
+batch_hook_fn(struct cluster *c, struct host *h, const struct stmt *st,
+    const char *ks, cluster_reprepared_cb done, void *done_arg, void *arg)
+{
+	struct stmt		 s;
+	struct request_opts	 o;
+	struct hook_job		*j;
+	int			 i;
+
+	hook_calls++;
+	for (i = 0; i < 2; i++) {
+		if (st->id.n == batch_prep[i]->prepared.idlen &&
+		    memcmp(st->id.p, batch_prep[i]->prepared.id,
+		    st->id.n) == 0)
+			break;
+	}
+	ck_assert_int_lt(i, 2);
+	j = xcalloc(1, sizeof *j);
+	j->done = done;
+	j->done_arg = done_arg;
+	stmt_init(&s, STMT_PREPARE);
+	s.query = slice_cstr(batch_text[i]);
+	request_opts_default(&o);
+	o.host = h;
+	cluster_execute(c, &s, &o, hook_prepared, j);
+	return (0);
+}
+
+START_TEST(test_batch_unprepared_twice)
+{
+	struct stmt		 s;
+	struct stmt_batch_entry	 e[2];
+	struct request_opts	 o;
+	struct result		*r;
+	struct bytesval		 v[1];
+	uint8_t			 k[4];
+	int			 i, j;
+
+	for (i = 0; i < 2; i++) {
+		stmt_init(&s, STMT_PREPARE);
+		s.query = slice_cstr(batch_text[i]);
+		batch_prep[i] = ct_run(&s, NULL);
+		ck_assert_int_eq(batch_prep[i]->kind, RES_PREPARED);
+	}
+	cluster_set_unprepared_hook(CT->c, batch_hook_fn, NULL);
+	for (j = 1; j <= 3; j++)
+		CT_CONTROL("{\"op\":\"forget\",\"node\":%d}", j);
+	hook_calls = 0;
+	ct_put32(k, 77);
+	v[0] = bytesval_value(k, 4);
+	memset(e, 0, sizeof e);
+	for (i = 0; i < 2; i++) {
+		e[i].kind = BATCH_KIND_PREPARED;
+		e[i].id.p = batch_prep[i]->prepared.id;
+		e[i].id.n = batch_prep[i]->prepared.idlen;
+		e[i].values.n = 1;
+		e[i].values.values = v;
+	}
+	stmt_init(&s, STMT_BATCH);
+	s.batch_type = BATCH_UNLOGGED;
+	s.entries = e;
+	s.nentries = 2;
+	request_opts_default(&o);
+	o.keyspace = "ks";
+	r = ct_run(&s, &o);
+	ck_assert_msg(r->error == CORE_OK, "%s", r->message);
+	ck_assert_int_eq(hook_calls, 2);
+	result_free(r);
+	r = ct_query("SELECT v FROM ks.t WHERE k = 77");
+	ck_assert_int_eq(r->rows_count, 2);
+	result_free(r);
+	for (i = 0; i < 2; i++)
+		result_free(batch_prep[i]);
+	ct_teardown();
+}
+END_TEST
+
 START_TEST(test_batch_and_named)
 {
 	struct stmt		 s;
@@ -679,6 +763,7 @@ request_suite(void)
 	tcase_add_test(tc, test_prepare_execute);
 	tcase_add_test(tc, test_unprepared_hook);
 	tcase_add_test(tc, test_batch_and_named);
+	tcase_add_test(tc, test_batch_unprepared_twice);
 	tcase_add_test(tc, test_pinned_host_and_tracing);
 	tcase_add_test(tc, test_no_hosts_and_cancel);
 	suite_add_tcase(s, tc);

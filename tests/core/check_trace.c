@@ -1,14 +1,12 @@
 /*
  * check_trace.c: fetching traces from a cqlmock that writes its trace
- * rows 200 ms after answering (--trace-delay-ms 200, through a wrapper
- * script around the mock): a fetch started right after the traced request
+ * rows 200 ms after answering (--trace-delay-ms 200, given through
+ * mockproc_start_args): a fetch started right after the traced request
  * waits and returns the whole trace; a fetch bounded to 50 ms times out
  * with the stable message; an unknown session times out too; a cancelled
  * fetch never calls back.
  * Skipped (77) only when the cqlmock binary is missing.
  */
-#include <sys/stat.h>
-
 #include <check.h>
 #include <signal.h>
 #include <stdint.h>
@@ -33,6 +31,7 @@
 
 #define WAIT_MS		15000
 #define TRACE_DELAY	200
+#define TRACE_DELAY_ARG	"200"	/* the same, for the mock */
 
 struct t {
 	struct mockproc		 mock;
@@ -42,8 +41,6 @@ struct t {
 	enum core_error		 ready_err;
 };
 static struct t	*T;
-static char	 wrapper_dir[64];
-static char	 wrapper[128];
 
 struct res {
 	int		 done;
@@ -114,35 +111,6 @@ t_traced(const char *text)
 	return (x.r);
 }
 
-/* The mock with a trace delay: a script that adds the option. */
-static void
-wrapper_make(void)
-{
-	const char	*real = mockproc_path();
-	FILE		*f;
-
-	if (access(real, X_OK) != 0)
-		exit(77);
-	snprintf(wrapper_dir, sizeof wrapper_dir, "/tmp/cqltrace.XXXXXX");
-	if (mkdtemp(wrapper_dir) == NULL)
-		exit(99);
-	snprintf(wrapper, sizeof wrapper, "%s/cqlmock", wrapper_dir);
-	if ((f = fopen(wrapper, "w")) == NULL)
-		exit(99);
-	fprintf(f, "#!/bin/sh\nexec '%s' --trace-delay-ms %d \"$@\"\n", real,
-	    TRACE_DELAY);
-	fclose(f);
-	chmod(wrapper, 0700);
-	setenv("CQLMOCK", wrapper, 1);
-}
-
-static void
-wrapper_remove(void)
-{
-	unlink(wrapper);
-	rmdir(wrapper_dir);
-}
-
 static void
 setup(void)
 {
@@ -151,7 +119,8 @@ setup(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	T = xcalloc(1, sizeof *T);
-	ck_assert_int_eq(mockproc_start(&T->mock, 2, NULL), 0);
+	ck_assert_int_eq(mockproc_start_args(&T->mock, 2, NULL, (const char *[])
+	    { "--trace-delay-ms", TRACE_DELAY_ARG, NULL }), 0);
 	T->base = event_base_new();
 	cluster_config_default(&cfg);
 	cps[0] = "127.0.0.1";
@@ -321,13 +290,13 @@ main(void)
 	SRunner	*sr;
 	int	 failed;
 
-	wrapper_make();
+	if (access(mockproc_path(), X_OK) != 0)
+		return (77);
 	log_open("check_trace", getenv("CQLP_TEST_DEBUG") != NULL ?
 	    LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, 1);
 	sr = srunner_create(trace_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	wrapper_remove();
 	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
 }

@@ -216,7 +216,7 @@ ct_stats(int reset)
 	return (ans);
 }
 
-static int32_t
+static inline int32_t
 ct_be32(const struct bytesval *b)
 {
 	ck_assert(b != NULL && b->state == BYTES_VALUE && b->v.n == 4);
@@ -225,7 +225,7 @@ ct_be32(const struct bytesval *b)
 	    b->v.p[3]));
 }
 
-static void
+static inline void
 ct_put32(uint8_t *p, int32_t v)
 {
 	p[0] = (uint8_t)((uint32_t)v >> 24);

@@ -32,6 +32,7 @@
 
 #define MOCKPROC_TRIES		8
 #define MOCKPROC_SPARE_ADDRS	3	/* nodes a test may add later */
+#define MOCKPROC_MAX_ARGS	32	/* extra arguments, given and $CQLMOCK_ARGS */
 
 /* Mocks started and not yet stopped, for the exit handler. */
 static struct mockproc	*mockproc_live[16];
@@ -164,16 +165,18 @@ mockproc_dump(struct mockproc *m)
 
 /*
  * Run the mock on one port and wait for `ready`: 0 ready, 1 it exited
- * first (maybe the port was taken), -1 broken.
+ * first (maybe the port was taken), -1 broken.  The extra arguments go
+ * after ours: the test's, then the words of $CQLMOCK_ARGS.
  */
 static int
-mockproc_spawn(struct mockproc *m, int port, const char *dcs)
+mockproc_spawn(struct mockproc *m, int port, const char *dcs,
+    const char *const *args)
 {
-	char		 sport[16], snodes[16], *out;
-	const char	*argv[12];
+	char		 sport[16], snodes[16], *out, env[1024], *w, *last;
+	const char	*argv[12 + 2 * MOCKPROC_MAX_ARGS], *s;
 	uint64_t	 deadline;
 	pid_t		 pid, parent = getpid();
-	int		 fd, status, n = 0;
+	int		 fd, status, n = 0, extra = 0;
 
 	unlink(m->control);
 	snprintf(sport, sizeof sport, "%d", port);
@@ -188,6 +191,29 @@ mockproc_spawn(struct mockproc *m, int port, const char *dcs)
 	if (dcs != NULL) {
 		argv[n++] = "--dcs";
 		argv[n++] = dcs;
+	}
+	for (; args != NULL && *args != NULL; args++) {
+		if (extra++ == MOCKPROC_MAX_ARGS) {
+			fprintf(stderr, "mockproc: too many arguments\n");
+			return (-1);
+		}
+		argv[n++] = *args;
+	}
+	if ((s = getenv("CQLMOCK_ARGS")) != NULL) {
+		if (strlen(s) >= sizeof env) {
+			fprintf(stderr, "mockproc: CQLMOCK_ARGS too long\n");
+			return (-1);
+		}
+		memcpy(env, s, strlen(s) + 1);
+		for (w = strtok_r(env, " \t", &last); w != NULL;
+		    w = strtok_r(NULL, " \t", &last)) {
+			if (extra++ == 2 * MOCKPROC_MAX_ARGS) {
+				fprintf(stderr, "mockproc: too many arguments "
+				    "in CQLMOCK_ARGS\n");
+				return (-1);
+			}
+			argv[n++] = w;
+		}
 	}
 	argv[n] = NULL;
 
@@ -252,6 +278,13 @@ mockproc_spawn(struct mockproc *m, int port, const char *dcs)
 int
 mockproc_start(struct mockproc *m, int nodes, const char *dcs)
 {
+	return (mockproc_start_args(m, nodes, dcs, NULL));
+}
+
+int
+mockproc_start_args(struct mockproc *m, int nodes, const char *dcs,
+    const char *const *args)
+{
 	size_t	i;
 	int	try, port, rv;
 
@@ -278,7 +311,7 @@ mockproc_start(struct mockproc *m, int nodes, const char *dcs)
 		port = 20000 + (int)(random() % 40000);
 		if (!mockproc_port_free(port, nodes + MOCKPROC_SPARE_ADDRS))
 			continue;
-		rv = mockproc_spawn(m, port, dcs);
+		rv = mockproc_spawn(m, port, dcs, args);
 		if (rv == 0) {
 			m->port = port;
 			for (i = 0; i < sizeof mockproc_live /

@@ -8,7 +8,10 @@
  *	mockproc_control(&m, NULL, 0, "{\"op\":\"stop\",\"node\":%d}", 2);
  *	mockproc_stop(&m);
  *
- * The binary is $CQLMOCK, else $top_builddir/tests/mock/cqlmock.  The mock
+ * The binary is $CQLMOCK, else $top_builddir/tests/mock/cqlmock; extra
+ * options come from mockproc_start_args (a test's own, such as
+ * "--trace-delay-ms", "200") and then from $CQLMOCK_ARGS (blank-separated
+ * words, for running a suite against another mock setting).  The mock
  * gets a free port (tried on every node address), a control socket and
  * logs in a fresh temporary directory; mockproc_start waits (bounded) for
  * its `ready` line.  mockproc_stop sends SIGTERM (SIGKILL after a timeout)
@@ -45,6 +48,9 @@ const char	*mockproc_path(void);
  * or -1 with the reason on stderr.
  */
 int		 mockproc_start(struct mockproc *, int nodes, const char *dcs);
+/* The same with extra cqlmock arguments (NULL-terminated, or NULL). */
+int		 mockproc_start_args(struct mockproc *, int nodes,
+		     const char *dcs, const char *const *args);
 /* SIGTERM and wait; 0 if it exited with status 0. */
 int		 mockproc_stop(struct mockproc *);
 /* "127.0.0.i" (in m->addr: copy before the next call). */

@@ -121,13 +121,28 @@ def test_prepare_execute_batch():
         a = c2.ok({"cql": "SELECT k, v FROM ks.kv"})
         assert sorted(a["rows"]) == [[2, "two"], [3, "three"],
                                      [4, "four"]], a
-        # (a batch under a keyspace with unqualified names is not tested:
-        # cqlmock runs prepared batch entries in the connection's keyspace,
-        # not the one they were prepared under)
-        a = c1.ok({"op": "batch", "type": "unlogged", "statements": [
-            {"cql": "INSERT INTO ks.kv (k, v) VALUES (5, 'five')"}]})
-        a = c1.ok({"cql": "SELECT v FROM ks.kv WHERE k = 5"})
-        assert a["rows"] == [["five"]], a
+        # under a keyspace, unqualified names: cql with values, a handle
+        # prepared there, plain cql
+        with s.client() as c3:
+            c3.ok({"op": "use", "keyspace": "ks"})
+            pu = c3.ok({"op": "prepare",
+                        "cql": "INSERT INTO kv (k, v) VALUES (?, ?)"})
+            a = c3.ok({"op": "batch", "type": "unlogged", "statements": [
+                {"cql": "INSERT INTO kv (k, v) VALUES (?, ?)",
+                 "values": [5, "five"]},
+                {"statement": pu["statement"], "values": [6, "six"]},
+                {"cql": "INSERT INTO kv (k, v) VALUES (7, 'seven')"},
+                {"cql": "DELETE FROM kv WHERE k = 4"}]})
+            assert a == {"ok": True}, a
+            a = c3.ok({"cql": "SELECT k, v FROM kv"})
+            assert sorted(a["rows"]) == [[2, "two"], [3, "three"],
+                                         [5, "five"], [6, "six"],
+                                         [7, "seven"]], a
+        # the handle names its keyspace: usable from a connection without
+        a = c1.ok({"op": "batch", "statements": [
+            {"statement": pu["statement"], "values": [8, "eight"]}]})
+        a = c1.ok({"cql": "SELECT v FROM ks.kv WHERE k = 8"})
+        assert a["rows"] == [["eight"]], a
         # counter batch
         c1.ok({"cql": "CREATE TABLE ks.cn (k int PRIMARY KEY, n counter)"})
         c1.ok({"op": "batch", "type": "counter", "statements": [

@@ -905,6 +905,135 @@ START_TEST(test_churn)
 }
 END_TEST
 
+/*
+ * token_aware is a flag over either base: over round robin every replica
+ * is LOCAL, so all of them lead, then the rest in rotation.
+ */
+START_TEST(test_token_aware_round_robin)
+{
+	static const char *const dcs[] = {
+		"dc1", "dc2", "dc1", "dc2", "dc1", "dc2", "dc1", "dc2"
+	};
+	struct fx		 f;
+	struct lb_options	 o;
+	struct lb_policy	*p;
+	struct token_map	*m;
+	struct lb_request	 req = { "ks", 1, 0 };
+	void *const		*rs;
+	uint64_t		 r = 0;
+	int			 got[MAXH];
+	size_t			 n, nrs, i, k;
+
+	fx_make(&f, 8, dcs);
+	m = ring_make(&f);
+	opts(&o, &r);
+
+	/* The chains the options make. */
+	o.load_balancing = LB_ROUND_ROBIN;
+	o.token_aware = 1;
+	p = lb_policy_from_options(&o, NULL);
+	ck_assert_str_eq(p->ops->name, "token_aware");
+	ck_assert_str_eq(p->child->ops->name, "round_robin");
+	lb_policy_free(p);
+	o.load_balancing = LB_DC_AWARE;
+	p = lb_policy_from_options(&o, NULL);
+	ck_assert_str_eq(p->ops->name, "token_aware");
+	ck_assert_str_eq(p->child->ops->name, "dc_aware");
+	lb_policy_free(p);
+	o.token_aware = 0;
+	p = lb_policy_from_options(&o, NULL);
+	ck_assert_str_eq(p->ops->name, "dc_aware");
+	lb_policy_free(p);
+	o.load_balancing = LB_ROUND_ROBIN;
+	o.token_aware = 1;
+	o.deny_hosts = "127.0.0.8";
+	p = lb_policy_from_options(&o, NULL);
+	ck_assert_str_eq(p->ops->name, "host_filter");
+	ck_assert_str_eq(p->child->ops->name, "token_aware");
+	ck_assert_str_eq(p->child->child->ops->name, "round_robin");
+	lb_policy_free(p);
+	o.deny_hosts = NULL;
+
+	/* Plans: the four replicas (both DCs) in ring order, then the rest. */
+	p = lb_policy_from_options(&o, NULL);
+	lb_policy_init(p, f.h, f.n, NULL, 0);
+	lb_policy_set_token_map(p, m);
+	for (k = 0; k < 40; k++) {
+		req.token = (int64_t)(k * 0x9e3779b97f4a7c15ULL);
+		ck_assert_int_eq(token_map_replicas(m, "ks", req.token, &rs,
+		    &nrs), 0);
+		ck_assert_uint_eq(nrs, 4);
+		n = plan_all(p, &req, &f, got);
+		ck_assert_uint_eq(n, 8);
+		for (i = 0; i < nrs; i++)
+			ck_assert_int_eq(got[i], fx_index(&f, rs[i]));
+	}
+	/* Without a routing token: plain round robin, every host. */
+	req.has_token = 0;
+	n = plan_all(p, &req, &f, got);
+	ck_assert_uint_eq(n, 8);
+	lb_policy_set_token_map(p, NULL);
+	lb_policy_free(p);
+	token_map_free(m);
+	fx_free(&f);
+}
+END_TEST
+
+/*
+ * The owner may free (replace) a policy while plans walk it: they hold
+ * it, finish normally, and the last one to end frees it and gives every
+ * host reference back.
+ */
+START_TEST(test_policy_outlived_by_plans)
+{
+	struct fx		 f;
+	struct lb_options	 o;
+	struct lb_policy	*p, *q;
+	struct lb_plan		 a, b;
+	uint64_t		 r = 0;
+	size_t			 n;
+
+	fx_make(&f, 4, NULL);
+	opts(&o, &r);
+	o.load_balancing = LB_ROUND_ROBIN;
+	o.deny_hosts = "127.0.0.4";
+	o.token_aware = 1;
+	p = lb_policy_from_options(&o, NULL);
+	lb_policy_init(p, f.h, f.n, NULL, 0);
+	ck_assert_uint_eq(p->references, 1);
+	lb_plan_begin(p, NULL, &a);
+	lb_plan_begin(p, NULL, &b);
+	ck_assert_uint_eq(p->references, 3);
+	ck_assert_ptr_nonnull(lb_plan_next(&a));
+
+	/* Swapped for a new one: the old goes while a and b still run. */
+	o.deny_hosts = NULL;
+	q = lb_policy_from_options(&o, NULL);
+	lb_policy_init(q, f.h, f.n, NULL, 0);
+	lb_policy_free(p);
+	ck_assert_uint_eq(p->references, 2);
+	for (n = 1; lb_plan_next(&a) != NULL; n++)
+		;
+	ck_assert_uint_eq(n, 3);	/* the old filter still applies */
+	lb_plan_end(&a);
+	ck_assert_uint_eq(p->references, 1);
+	host_set_state(f.h[0], HOST_DOWN);
+	for (n = 0; lb_plan_next(&b) != NULL; n++)
+		;
+	ck_assert_uint_eq(n, 2);	/* nor a host down since */
+	lb_plan_end(&b);		/* the last: frees p */
+	lb_plan_end(&b);
+	host_set_state(f.h[0], HOST_UP);
+
+	/* An extra reference works the same way. */
+	ck_assert_ptr_eq(lb_policy_ref(q), q);
+	lb_policy_free(q);
+	ck_assert_uint_eq(q->references, 1);
+	lb_policy_free(q);
+	fx_free(&f);
+}
+END_TEST
+
 static Suite *
 policy_lb_suite(void)
 {
@@ -923,6 +1052,8 @@ policy_lb_suite(void)
 	tcase_add_test(tc, test_filter_token_aware);
 	tcase_add_test(tc, test_listener);
 	tcase_add_test(tc, test_churn);
+	tcase_add_test(tc, test_token_aware_round_robin);
+	tcase_add_test(tc, test_policy_outlived_by_plans);
 	suite_add_tcase(s, tc);
 	return (s);
 }

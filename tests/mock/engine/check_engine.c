@@ -958,6 +958,65 @@ START_TEST(test_tokens)
 }
 END_TEST
 
+/*
+ * A prepared BATCH entry runs in the keyspace it was prepared under (as
+ * EXECUTE does), not the connection's; text entries use the connection's.
+ */
+START_TEST(test_prepared_batch_keyspace)
+{
+	struct db		*db = mkks();
+	struct db_result	 p, r;
+	struct bytesval		 b2[2];
+	struct db_batch_stmt	 bs[2];
+	uint32_t		 h;
+
+	ok(db, NULL, "CREATE KEYSPACE other WITH replication = "
+	    "{'class': 'SimpleStrategy', 'replication_factor': 1}");
+	ok(db, "ks", "CREATE TABLE t (k int PRIMARY KEY, v text)");
+	ok(db, "other", "CREATE TABLE t (k int PRIMARY KEY, v text)");
+	db_prepare(db, 0, "other", "INSERT INTO t (k, v) VALUES (?, ?)", &p);
+	ck_assert_int_eq(p.kind, DB_RESULT_PREPARED);
+	h = p.handle;
+	db_result_clear(&p);
+
+	memset(bs, 0, sizeof bs);
+	memset(b2, 0, sizeof b2);
+	b2[0].v.p = (const uint8_t *)"\0\0\0\1";
+	b2[0].v.n = 4;
+	b2[1].v.p = (const uint8_t *)"prep";
+	b2[1].v.n = 4;
+	bs[0].handle = h;
+	bs[0].values.v = b2;
+	bs[0].values.n = 2;
+	bs[1].cql = "INSERT INTO t (k, v) VALUES (2, 'text')";
+	/* The connection is in ks. */
+	db_batch(db, 0, "ks", DB_BATCH_LOGGED, bs, 2, NULL, &r);
+	ck_assert_msg(r.kind == DB_RESULT_VOID, "%s", r.err_msg);
+	db_result_clear(&r);
+	run(db, NULL, "SELECT v FROM other.t WHERE k = 1", &r);
+	ck_assert_uint_eq(r.nrows, 1);
+	ck_assert(cell_is(&r, 0, 0, "prep"));
+	db_result_clear(&r);
+	run(db, NULL, "SELECT v FROM ks.t WHERE k = 1", &r);
+	ck_assert_uint_eq(r.nrows, 0);
+	db_result_clear(&r);
+	run(db, NULL, "SELECT v FROM ks.t WHERE k = 2", &r);
+	ck_assert_uint_eq(r.nrows, 1);
+	ck_assert(cell_is(&r, 0, 0, "text"));
+	db_result_clear(&r);
+
+	/* No connection keyspace at all: the prepared entry still runs. */
+	b2[0].v.p = (const uint8_t *)"\0\0\0\3";
+	db_batch(db, 0, NULL, DB_BATCH_UNLOGGED, bs, 1, NULL, &r);
+	ck_assert_msg(r.kind == DB_RESULT_VOID, "%s", r.err_msg);
+	db_result_clear(&r);
+	run(db, NULL, "SELECT v FROM other.t WHERE k = 3", &r);
+	ck_assert_uint_eq(r.nrows, 1);
+	db_result_clear(&r);
+	db_free(db);
+}
+END_TEST
+
 START_TEST(test_prepared_batch)
 {
 	struct db		*db = mkks();
@@ -1203,6 +1262,7 @@ main(void)
 	tcase_add_test(tc, test_ttl);
 	tcase_add_test(tc, test_tokens);
 	tcase_add_test(tc, test_prepared_batch);
+	tcase_add_test(tc, test_prepared_batch_keyspace);
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_driver_queries);
 	suite_add_tcase(s, tc);

@@ -552,6 +552,8 @@ struct exec {
 	/* protocol BATCH: values and marker maps per statement */
 	const struct db_values	**batch_values;
 	int			**batch_maps;
+	/* Per statement: a prepared one's keyspace, else the session's. */
+	const char		**batch_ks;
 };
 void		 exec_statement(struct exec *, struct db_result *);
 const char	*exec_keyspace(struct exec *, const char *, struct db_result *);

@@ -447,6 +447,7 @@ db_batch(struct db *db, int node, const char *keyspace,
 	struct exec	 ex;
 	struct stmt	**owned;
 	const struct db_values **vals;
+	const char	**kss;
 	int		**maps;
 	size_t		 i;
 	char		*err;
@@ -461,6 +462,7 @@ db_batch(struct db *db, int node, const char *keyspace,
 	owned = xcalloc(n + 1, sizeof *owned);
 	vals = xcalloc(n + 1, sizeof *vals);
 	maps = xcalloc(n + 1, sizeof *maps);
+	kss = xcalloc(n + 1, sizeof *kss);
 	for (i = 0; i < n; i++) {
 		struct prepared	*p;
 
@@ -474,6 +476,7 @@ db_batch(struct db *db, int node, const char *keyspace,
 				goto done;
 			}
 			subs[i] = owned[i];
+			kss[i] = keyspace;
 		} else {
 			if ((p = prepared_find(db, bs[i].handle)) == NULL) {
 				res_error(out, DB_ERR_UNPREPARED, "Prepared "
@@ -482,6 +485,8 @@ db_batch(struct db *db, int node, const char *keyspace,
 			}
 			p->used = ++db->use_seq;
 			subs[i] = p->stmt;
+			/* As EXECUTE: names resolve where it was prepared. */
+			kss[i] = *p->ks != '\0' ? p->ks : NULL;
 		}
 		if (subs[i]->kind != STMT_INSERT &&
 		    subs[i]->kind != STMT_UPDATE &&
@@ -491,7 +496,7 @@ db_batch(struct db *db, int node, const char *keyspace,
 			    "are allowed.");
 			goto done;
 		}
-		exec_init(&ex, db, node, keyspace, subs[i], &bs[i].values,
+		exec_init(&ex, db, node, kss[i], subs[i], &bs[i].values,
 		    opts);
 		if (exec_values(&ex, subs[i], &bs[i].values, out) != 0) {
 			free(ex.bindmap);
@@ -508,6 +513,7 @@ db_batch(struct db *db, int node, const char *keyspace,
 	exec_init(&ex, db, node, keyspace, &batch, NULL, opts);
 	ex.batch_values = vals;
 	ex.batch_maps = maps;
+	ex.batch_ks = kss;
 	batch_run(&ex, out);
 done:
 	for (i = 0; i < n; i++) {
@@ -518,4 +524,5 @@ done:
 	free(subs);
 	free(vals);
 	free(maps);
+	free(kss);
 }

@@ -1408,6 +1408,8 @@ batch_run(struct exec *ex, struct db_result *out)
 			sub.values = ex->batch_values[i];
 			sub.bindmap = ex->batch_maps[i];
 		}
+		if (ex->batch_ks != NULL)
+			sub.session_ks = ex->batch_ks[i];
 		if (sub.batch_ts_default && sub.stmt->timestamp != NULL)
 			sub.has_batch_ts = 0;
 		if ((t = exec_table(&sub, out)) == NULL)
