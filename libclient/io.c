@@ -17,6 +17,9 @@
 
 #include "cqlp-int.h"
 
+/* Longest pause (ms) between connects while the listen queue is full. */
+#define IO_CONNECT_BACKOFF_MAX	50
+
 int64_t
 io_now(void)
 {
@@ -54,17 +57,60 @@ io_wait(int fd, short events, int64_t deadline)
 }
 
 /*
+ * One connect() on a fresh socket: 0 with *fdp set, or -1 with errno
+ * (EAGAIN: the listener's queue is full and nothing is pending).
+ */
+static int
+io_connect_once(const struct sockaddr_un *sun, int64_t deadline, int *fdp)
+{
+	socklen_t	len;
+	int		fd, rv, soerr, saved;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return (-1);
+	do
+		rv = connect(fd, (const struct sockaddr *)sun, sizeof *sun);
+	while (rv == -1 && errno == EINTR);
+	if (rv == -1 && errno == EINPROGRESS) {
+		/* Not on Linux, where a Unix connect never stays pending. */
+		rv = io_wait(fd, POLLOUT, deadline);
+		if (rv == 0)
+			errno = ETIMEDOUT;
+		else {
+			len = sizeof soerr;
+			if (rv < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR,
+			    &soerr, &len) == -1)
+				soerr = errno;
+			errno = soerr;
+		}
+		rv = errno == 0 ? 0 : -1;
+	}
+	if (rv == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return (-1);
+	}
+	*fdp = fd;
+	return (0);
+}
+
+/*
  * Connect without blocking past the deadline.  A missing socket file or
  * a refused connection means the daemon is not running: those get their
- * own classes so callers can say so plainly.
+ * own classes so callers can say so plainly.  EAGAIN means the daemon's
+ * listen queue is full (it paused accepts, or a burst of clients): no
+ * connection is pending and the socket is not connected, so try again
+ * with a short back-off until the deadline, which is then a timeout.
  */
 int
 io_connect(const char *path, int64_t deadline, enum cqlp_err *err,
     int *saved_errno)
 {
 	struct sockaddr_un	sun;
-	socklen_t		len;
-	int			fd, rv, soerr;
+	int64_t			left;
+	int			fd = -1, backoff = 1;
 
 	*saved_errno = 0;
 	memset(&sun, 0, sizeof sun);
@@ -75,35 +121,18 @@ io_connect(const char *path, int64_t deadline, enum cqlp_err *err,
 		return (-1);
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		*err = CQLP_ERR_CONNECT;
-		*saved_errno = errno;
-		return (-1);
-	}
-	do
-		rv = connect(fd, (struct sockaddr *)&sun, sizeof sun);
-	while (rv == -1 && errno == EINTR);
-	if (rv == -1 && (errno == EINPROGRESS || errno == EAGAIN)) {
-		/* Unix sockets with a full backlog: wait for room. */
-		rv = io_wait(fd, POLLOUT, deadline);
-		if (rv == 0) {
-			close(fd);
-			*err = CQLP_ERR_TIMEOUT;
-			*saved_errno = ETIMEDOUT;
-			return (-1);
+	while (io_connect_once(&sun, deadline, &fd) == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			left = deadline - io_now();
+			if (left > 0) {
+				(void)poll(NULL, 0, left < backoff ?
+				    (int)left : backoff);
+				if (backoff < IO_CONNECT_BACKOFF_MAX)
+					backoff *= 2;
+				continue;
+			}
+			errno = ETIMEDOUT;
 		}
-		len = sizeof soerr;
-		if (rv < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
-		    &len) == -1)
-			soerr = errno;
-		if (soerr != 0) {
-			errno = soerr;
-			rv = -1;
-		} else
-			rv = 0;
-	}
-	if (rv == -1) {
 		*saved_errno = errno;
 		switch (errno) {
 		case ENOENT:
@@ -117,11 +146,13 @@ io_connect(const char *path, int64_t deadline, enum cqlp_err *err,
 		case EPERM:
 			*err = CQLP_ERR_ACCESS;
 			break;
+		case ETIMEDOUT:
+			*err = CQLP_ERR_TIMEOUT;
+			break;
 		default:
 			*err = CQLP_ERR_CONNECT;
 			break;
 		}
-		close(fd);
 		return (-1);
 	}
 	*err = CQLP_OK;

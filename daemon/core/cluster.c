@@ -73,6 +73,7 @@ struct cluster {
 
 	struct cluster_host	**hosts;
 	size_t			 nhosts;
+	size_t			 hostsize;	/* allocated */
 	struct host		**hostv;	/* for cluster_hosts */
 	struct pool		**draining;	/* pools of hosts left out */
 	size_t			 ndraining;
@@ -654,11 +655,16 @@ cluster_token_map_update(struct cluster *c)
 		token_map_free(old);
 }
 
+/*
+ * The whole topology, info[0] the control host.  control.c caps and
+ * dedups the list; a repeated address is skipped here as well (the first
+ * description wins), and no more than CLUSTER_MAX_HOSTS are taken.
+ */
 void
 cluster_control_topology(struct cluster *c, struct host *ctl,
     struct control_host_info *info, size_t n)
 {
-	struct cluster_host	*ch, **added = NULL;
+	struct cluster_host	*ch, **added;
 	struct host		*contact = NULL;
 	size_t			 i, nadded = 0;
 	int			 ring_changed = 0;
@@ -666,21 +672,28 @@ cluster_control_topology(struct cluster *c, struct host *ctl,
 	if (c->state >= CLUSTER_CLOSING)
 		return;
 	c->metrics.topology_refreshes++;
+	if (n > CLUSTER_MAX_HOSTS)
+		n = CLUSTER_MAX_HOSTS;
+	added = xcalloc(n + 1, sizeof *added);
 	for (i = 0; i < c->nhosts; i++)
 		c->hosts[i]->seen = 0;
 	for (i = 0; i < n; i++) {
 		ch = cluster_find(c, (struct sockaddr *)&info[i].addr,
 		    info[i].addrlen);
+		if (ch != NULL && ch->seen)
+			continue;
 		if (ch == NULL) {
 			ch = xcalloc(1, sizeof *ch);
 			ch->c = c;
 			ch->host = host_new((struct sockaddr *)&info[i].addr,
 			    info[i].addrlen, c->listeners);
-			c->hosts = xreallocarray(c->hosts, c->nhosts + 1,
-			    sizeof *c->hosts);
+			if (c->nhosts == c->hostsize) {
+				c->hostsize = c->hostsize == 0 ? 16 :
+				    c->hostsize * 2;
+				c->hosts = xreallocarray(c->hosts, c->hostsize,
+				    sizeof *c->hosts);
+			}
 			c->hosts[c->nhosts++] = ch;
-			added = xreallocarray(added, nadded + 1,
-			    sizeof *added);
 			added[nadded++] = ch;
 			ring_changed = 1;
 			log_info("cluster: host %s added (dc %s, rack %s)",

@@ -58,6 +58,15 @@ struct stmt;
 #define CLUSTER_SCHEMA_AGREEMENT_MS		10000
 #define CLUSTER_CONTROL_TIMEOUT_MS		2000
 #define CLUSTER_MAX_CONTACT_POINTS		256
+/*
+ * Most hosts a cluster holds: the control host and up to this many - 1
+ * peers.  A node that lists more in system.peers(_v2) (broken or
+ * hostile) has the rest ignored, with a warning at most once a minute,
+ * so it cannot make the core allocate or open pools without bound.
+ * Peers rows repeating an address, or naming the control host itself,
+ * are ignored too (system.local describes the control host).
+ */
+#define CLUSTER_MAX_HOSTS			4096
 
 struct cluster_config {
 	/* Numeric addresses ("127.0.0.1", "::1"); copied. */

@@ -34,4 +34,12 @@ tests_core_check_reconfigure_SOURCES = tests/core/check_reconfigure.c \
 tests_core_check_reconfigure_CFLAGS = $(CLUSTER_TEST_CFLAGS)
 tests_core_check_reconfigure_LDADD = $(CLUSTER_TEST_LDADD)
 TESTS += tests/core/check_reconfigure
+
+# A fake node listing more peers than CLUSTER_MAX_HOSTS, with repeats.
+check_PROGRAMS += tests/core/check_peers
+tests_core_check_peers_SOURCES = tests/core/check_peers.c \
+	tests/core/fakenode.h tests/core/fakenode.c tests/core/testloop.h
+tests_core_check_peers_CFLAGS = $(CLUSTER_TEST_CFLAGS)
+tests_core_check_peers_LDADD = $(CLUSTER_TEST_LDADD)
+TESTS += tests/core/check_peers
 endif

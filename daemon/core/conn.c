@@ -50,18 +50,15 @@ struct conn_req {
 };
 
 /* Answered requests kept for reuse: one per request is a lot of mallocs. */
-#define CONN_REQ_POOL_MAX	256
-static struct conn_req	*conn_req_pool[CONN_REQ_POOL_MAX];
-static unsigned int	 conn_req_npool;
+static struct freelist	conn_req_fl = FREELIST_INITIALIZER(256, NULL);
 
 static struct conn_req *
 conn_req_new(void)
 {
 	struct conn_req	*req;
 
-	if (conn_req_npool == 0)
+	if ((req = freelist_get(&conn_req_fl)) == NULL)
 		return (xcalloc(1, sizeof *req));
-	req = conn_req_pool[--conn_req_npool];
 	memset(req, 0, sizeof *req);
 	return (req);
 }
@@ -70,10 +67,7 @@ conn_req_new(void)
 static void
 conn_req_free(struct conn_req *req)
 {
-	if (conn_req_npool < CONN_REQ_POOL_MAX)
-		conn_req_pool[conn_req_npool++] = req;
-	else
-		free(req);
+	freelist_put(&conn_req_fl, req);
 }
 
 struct conn {

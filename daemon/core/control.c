@@ -33,6 +33,9 @@
 #define CONTROL_MAX_TARGETS	32	/* queued schema targets, then full */
 #define CONTROL_SYNC_GRACE_MS	2000	/* refresh after agreement */
 #define CONTROL_MAX_TOKENS	65536	/* tokens of one host */
+/* Address index over a topology read: at most half full, so probes end. */
+#define CONTROL_SLOTS		(2 * CLUSTER_MAX_HOSTS + 1)
+#define CONTROL_WARN_MS		60000	/* one "peers ignored" warning per */
 
 /* What the connection is doing; only control_set_state changes it. */
 enum control_state {
@@ -99,6 +102,12 @@ struct control {
 	/* The topology read in progress. */
 	struct control_host_info *infos;
 	size_t			 ninfos;
+	size_t			 infosize;	/* allocated */
+	uint32_t		*slots;		/* by address: infos index + 1 */
+	size_t			 dups;		/* rows naming a listed host */
+	size_t			 excess;	/* rows past CLUSTER_MAX_HOSTS */
+	size_t			 noaddr;	/* rows without an address */
+	uint64_t		 warned_ms;	/* last warning about those */
 
 	/* The schema read in progress. */
 	struct schema_load	*load;
@@ -117,6 +126,8 @@ struct control {
 	struct schema_host_version *versions;
 	uint8_t			(*vbytes)[16];
 	size_t			 nversions;
+	size_t			 versionsize;	/* allocated */
+	size_t			 agree_rows;	/* rows of this poll seen */
 
 	struct event		*topo_ev;
 	struct event		*status_ev;
@@ -192,7 +203,10 @@ control_infos_clear(struct control *ctl)
 		control_host_info_clear(&ctl->infos[i]);
 	free(ctl->infos);
 	ctl->infos = NULL;
-	ctl->ninfos = 0;
+	ctl->ninfos = ctl->infosize = 0;
+	free(ctl->slots);
+	ctl->slots = NULL;
+	ctl->dups = ctl->excess = ctl->noaddr = 0;
 }
 
 static void
@@ -723,13 +737,78 @@ control_rows(const struct msg *m,
 	return (0);
 }
 
-static struct control_host_info *
-control_info_add(struct control *ctl)
+/* The bytes that tell native addresses apart (as host_same_addr does). */
+static size_t
+control_addr_key(const struct sockaddr_storage *ss, uint8_t key[19])
 {
-	ctl->infos = xreallocarray(ctl->infos, ctl->ninfos + 1,
-	    sizeof *ctl->infos);
-	memset(&ctl->infos[ctl->ninfos], 0, sizeof *ctl->infos);
-	return (&ctl->infos[ctl->ninfos++]);
+	const struct sockaddr_in	*sin = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)ss;
+
+	key[0] = (uint8_t)ss->ss_family;
+	if (ss->ss_family == AF_INET6) {
+		memcpy(key + 1, &sin6->sin6_addr, 16);
+		memcpy(key + 17, &sin6->sin6_port, 2);
+		return (19);
+	}
+	memcpy(key + 1, &sin->sin_addr, 4);
+	memcpy(key + 5, &sin->sin_port, 2);
+	return (7);
+}
+
+/* FNV-1a: spreads 127.x.y.z and friends well enough for the slots. */
+static size_t
+control_addr_slot(const uint8_t *key, size_t len)
+{
+	uint32_t	h = 2166136261U;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ key[i]) * 16777619U;
+	return (h % CONTROL_SLOTS);
+}
+
+/*
+ * A new host description for addr, or NULL when an earlier row (index
+ * *prev) already named that address or CLUSTER_MAX_HOSTS are listed
+ * (*prev is -1 then).  The slots index infos by address, so a node
+ * repeating rows costs one probe per row, never a scan.
+ */
+static struct control_host_info *
+control_info_add(struct control *ctl, const struct sockaddr_storage *addr,
+    socklen_t addrlen, ssize_t *prev)
+{
+	struct control_host_info	*hi;
+	uint8_t				 key[19], other[19];
+	size_t				 klen, i, idx;
+
+	if (ctl->slots == NULL)
+		ctl->slots = xcalloc(CONTROL_SLOTS, sizeof *ctl->slots);
+	klen = control_addr_key(addr, key);
+	for (i = control_addr_slot(key, klen); ctl->slots[i] != 0;
+	    i = (i + 1) % CONTROL_SLOTS) {
+		idx = ctl->slots[i] - 1;
+		if (control_addr_key(&ctl->infos[idx].addr, other) == klen &&
+		    memcmp(key, other, klen) == 0) {
+			*prev = (ssize_t)idx;
+			return (NULL);
+		}
+	}
+	*prev = -1;
+	if (ctl->ninfos >= CLUSTER_MAX_HOSTS)
+		return (NULL);
+	if (ctl->ninfos == ctl->infosize) {
+		ctl->infosize = ctl->infosize == 0 ? 16 : ctl->infosize * 2;
+		if (ctl->infosize > CLUSTER_MAX_HOSTS)
+			ctl->infosize = CLUSTER_MAX_HOSTS;
+		ctl->infos = xreallocarray(ctl->infos, ctl->infosize,
+		    sizeof *ctl->infos);
+	}
+	hi = &ctl->infos[ctl->ninfos];
+	memset(hi, 0, sizeof *hi);
+	memcpy(&hi->addr, addr, addrlen);
+	hi->addrlen = addrlen;
+	ctl->slots[i] = (uint32_t)++ctl->ninfos;
+	return (hi);
 }
 
 static void
@@ -737,42 +816,85 @@ control_local_row(struct control *ctl, const struct result_rows *rows,
     const struct bytesval *cells)
 {
 	struct control_host_info	*hi;
+	ssize_t				 prev;
 
 	if (ctl->ninfos > 0)
 		return;
-	hi = control_info_add(ctl);
 	/* The control host is system.local, whatever rpc_address says. */
-	memcpy(&hi->addr, &ctl->host->addr, ctl->host->addrlen);
-	hi->addrlen = ctl->host->addrlen;
-	control_row_common(rows, cells, hi);
+	hi = control_info_add(ctl, &ctl->host->addr, ctl->host->addrlen,
+	    &prev);
+	if (hi != NULL)
+		control_row_common(rows, cells, hi);
 }
 
+/*
+ * One peer.  A row naming the control host (system.local describes it)
+ * or a host an earlier row named is ignored, and so is every row past
+ * CLUSTER_MAX_HOSTS: control_peers_done counts them in one warning.
+ */
 static void
 control_peer_row(struct control *ctl, const struct result_rows *rows,
     const struct bytesval *cells)
 {
-	struct control_host_info	 hi;
+	struct control_host_info	*hi;
+	struct sockaddr_storage		 addr;
+	socklen_t			 addrlen;
 	int32_t				 port;
 	uint16_t			 p = cluster_get_config(ctl->c)->port;
+	ssize_t				 prev;
 
-	memset(&hi, 0, sizeof hi);
 	if (control_int(cells, control_col(rows, "native_port"), &port) &&
 	    port > 0 && port < 65536)
 		p = (uint16_t)port;
 	/* peers_v2 native_address, peers rpc_address, else peer. */
 	if (!control_inet(cells, control_col(rows, "native_address"), p,
-	    &hi.addr, &hi.addrlen) &&
+	    &addr, &addrlen) &&
 	    !control_inet(cells, control_col(rows, "rpc_address"), p,
-	    &hi.addr, &hi.addrlen) &&
-	    !control_inet(cells, control_col(rows, "peer"), p, &hi.addr,
-	    &hi.addrlen)) {
-		log_warnx("control: a peers row without an address");
+	    &addr, &addrlen) &&
+	    !control_inet(cells, control_col(rows, "peer"), p, &addr,
+	    &addrlen)) {
+		ctl->noaddr++;
 		return;
 	}
-	control_row_common(rows, cells, &hi);
-	if (hi.dc == NULL || hi.ntokens == 0)
+	if ((hi = control_info_add(ctl, &addr, addrlen, &prev)) == NULL) {
+		/* prev 0 is the control host: system.local has it. */
+		if (prev >= 0)
+			ctl->dups++;
+		else
+			ctl->excess++;
+		return;
+	}
+	control_row_common(rows, cells, hi);
+	if (hi->dc == NULL || hi->ntokens == 0)
 		log_debug("control: peer row without dc or tokens (joining?)");
-	*control_info_add(ctl) = hi;
+}
+
+/* Say once a minute at most what the node listed that was ignored. */
+static void
+control_peers_warn(struct control *ctl)
+{
+	uint64_t	now = conn_now_ms();
+
+	if (ctl->excess == 0 && ctl->dups == 0 && ctl->noaddr == 0)
+		return;
+	if (ctl->warned_ms != 0 && now - ctl->warned_ms < CONTROL_WARN_MS) {
+		log_debug("control: peers rows ignored: %zu past the limit, "
+		    "%zu repeated, %zu without an address", ctl->excess,
+		    ctl->dups, ctl->noaddr);
+		return;
+	}
+	ctl->warned_ms = now;
+	if (ctl->excess > 0)
+		log_warnx("control: %s lists more than %d hosts; %zu peers "
+		    "rows ignored", ctl->host->name, CLUSTER_MAX_HOSTS,
+		    ctl->excess);
+	if (ctl->dups > 0)
+		log_warnx("control: %s: %zu peers rows repeat a host (or "
+		    "name the control host); ignored", ctl->host->name,
+		    ctl->dups);
+	if (ctl->noaddr > 0)
+		log_warnx("control: %s: %zu peers rows without an address; "
+		    "ignored", ctl->host->name, ctl->noaddr);
 }
 
 static void control_peers_done(struct conn *, enum conn_error, struct msg *,
@@ -825,6 +947,7 @@ control_peers_done(struct conn *conn, enum conn_error e, struct msg *m,
 		control_lost(ctl, "system.peers could not be read");
 		return;
 	}
+	control_peers_warn(ctl);
 	cluster_control_topology(ctl->c, ctl->host, ctl->infos, ctl->ninfos);
 	control_infos_clear(ctl);
 	/* Hold the cluster's host object from now on, not a contact's. */
@@ -987,15 +1110,22 @@ control_agree_add(struct control *ctl, const struct sockaddr *sa,
 	struct host	*h;
 	size_t		 i = ctl->nversions;
 
+	/* The cluster holds no more hosts than this: ignore the rest. */
+	if (ctl->agree_rows++ >= CLUSTER_MAX_HOSTS)
+		return;
 	if (is_local)
 		h = ctl->host;
 	else
 		h = cluster_find_host(ctl->c, sa, len);
 	if (h == NULL)
 		return;
-	ctl->versions = xreallocarray(ctl->versions, i + 1,
-	    sizeof *ctl->versions);
-	ctl->vbytes = xreallocarray(ctl->vbytes, i + 1, sizeof *ctl->vbytes);
+	if (i == ctl->versionsize) {
+		ctl->versionsize = i == 0 ? 16 : i * 2;
+		ctl->versions = xreallocarray(ctl->versions,
+		    ctl->versionsize, sizeof *ctl->versions);
+		ctl->vbytes = xreallocarray(ctl->vbytes, ctl->versionsize,
+		    sizeof *ctl->vbytes);
+	}
 	if (has)
 		memcpy(ctl->vbytes[i], v, 16);
 	ctl->versions[i].host = h;
@@ -1038,6 +1168,7 @@ static void
 control_agree_begin(struct control *ctl)
 {
 	ctl->nversions = 0;
+	ctl->agree_rows = 0;
 	ctl->polls++;
 	control_query(ctl, JOB_AGREE_LOCAL,
 	    "SELECT schema_version FROM system.local WHERE key='local'",

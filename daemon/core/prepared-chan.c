@@ -28,7 +28,7 @@
 #include "prepared.h"
 #include "prepared-int.h"
 
-static void	chan_destroy(struct pchan *, const char *);
+static void	chan_destroy(struct pchan *, const char *, int);
 static void	chan_kick(struct pchan *);
 
 static struct result *
@@ -275,7 +275,7 @@ chan_kick_fire(evutil_socket_t fd, short events, void *arg)
 	struct pchan	*ch = arg;
 
 	if (ch->drop) {
-		chan_destroy(ch, "host down or removed");
+		chan_destroy(ch, "host down or removed", 1);
 		return;
 	}
 	chan_pump(ch);
@@ -294,7 +294,7 @@ chan_idle_fire(evutil_socket_t fd, short events, void *arg)
 	struct pchan	*ch = arg;
 
 	if (ch->cur == NULL && TAILQ_EMPTY(&ch->queue))
-		chan_destroy(ch, "idle");
+		chan_destroy(ch, "idle", 1);
 }
 
 void
@@ -317,11 +317,29 @@ pchan_enqueue(struct prepared_cache *pc, struct hostprep *hp)
 	chan_kick(ch);
 }
 
-/* Close the channel, failing what it still holds, and free it. */
+/* A loop turn after chan_destroy: none of the channel's callbacks runs. */
 static void
-chan_destroy(struct pchan *ch, const char *why)
+chan_free_now(evutil_socket_t fd, short events, void *arg)
 {
-	struct hostprep	*hp;
+	struct pchan	*ch = arg;
+
+	event_free(ch->kick);
+	event_free(ch->idle);
+	host_unref(ch->host);
+	free(ch);
+}
+
+/*
+ * Close the channel, failing what it still holds, and free it: a loop
+ * turn later when called from one of its own timers (later), so the
+ * running event is never freed under its callback.
+ */
+static void
+chan_destroy(struct pchan *ch, const char *why, int later)
+{
+	struct event_base	*base = ch->cache->base;
+	struct hostprep		*hp;
+	struct timeval		 tv = { 0, 0 };
 
 	LIST_REMOVE(ch, entry);		/* new work makes a new channel */
 	if ((hp = ch->cur) != NULL) {
@@ -331,10 +349,15 @@ chan_destroy(struct pchan *ch, const char *why)
 	}
 	chan_conn_drop(ch);
 	chan_fail_all(ch, why);
-	event_free(ch->kick);
-	event_free(ch->idle);
-	host_unref(ch->host);
-	free(ch);
+	/* Nothing reaches ch now; its timers must not fire meanwhile. */
+	evtimer_del(ch->kick);
+	evtimer_del(ch->idle);
+	if (!later) {
+		chan_free_now(-1, 0, ch);
+		return;
+	}
+	if (event_base_once(base, -1, EV_TIMEOUT, chan_free_now, ch, &tv) != 0)
+		fatalx("event_base_once failed");
 }
 
 void
@@ -353,6 +376,7 @@ pchan_destroy_all(struct prepared_cache *pc, const char *why)
 {
 	struct pchan	*ch;
 
+	/* Not from a channel's callback: free at once. */
 	while ((ch = LIST_FIRST(&pc->chans)) != NULL)
-		chan_destroy(ch, why);
+		chan_destroy(ch, why, 0);
 }

@@ -13,11 +13,11 @@ PREPARED_TEST_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(CHECK_CFLAGS) \
 	-I$(top_srcdir)/tests/lib
 
 check_PROGRAMS += tests/core/check_prepared tests/core/check_trace
-tests_core_check_prepared_SOURCES = tests/core/check_prepared.c \
+tests_core_check_prepared_SOURCES = tests/core/check_prepared.c tests/core/selffree.h \
 	tests/lib/mockproc.h tests/lib/mockproc.c tests/core/testloop.h
 tests_core_check_prepared_CFLAGS = $(PREPARED_TEST_CFLAGS)
 tests_core_check_prepared_LDADD = $(PREPARED_TEST_LDADD)
-tests_core_check_trace_SOURCES = tests/core/check_trace.c \
+tests_core_check_trace_SOURCES = tests/core/check_trace.c tests/core/selffree.h \
 	tests/lib/mockproc.h tests/lib/mockproc.c tests/core/testloop.h
 tests_core_check_trace_CFLAGS = $(PREPARED_TEST_CFLAGS)
 tests_core_check_trace_LDADD = $(PREPARED_TEST_LDADD)

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <event2/event_struct.h>
 
 #include "util.h"
 #include "buf.h"
@@ -72,7 +73,6 @@ struct request {
 	struct result		*res;
 
 	enum stmt_kind		 kind;
-	struct msg		 msg;		/* what goes on the wire */
 	struct req_mem		*mem;		/* copies msg points into */
 	struct slice		 query;		/* EXECUTE: for re-preparing */
 	struct bytesval		*values;	/* EXECUTE: for the hook */
@@ -87,17 +87,15 @@ struct request {
 	struct host		*target;	/* request_opts.host */
 	int			 target_given;
 	struct lb_request	 lbreq;
-	struct lb_plan		 plan;
 	int			 plan_begun;
 
-	struct req_exec		 exec[REQ_MAX_EXEC];
 	unsigned int		 nexec;		/* slots used */
 	unsigned int		 active;
 	unsigned int		 busy;		/* hosts passed over as busy */
 	unsigned int		 tried;		/* hosts given by the plan */
 
 	int			 timeout_ms;
-	struct event		*timeout_ev;
+	struct event		*timeout_ev;	/* these point into evs */
 	struct event		*spec_ev;
 	struct event		*defer_ev;
 	uint64_t		 start_ms;
@@ -108,12 +106,21 @@ struct request {
 	int			 pending;	/* tickets out */
 
 	size_t			 keep_used;	/* of keep_buf */
-	/* Not cleared on reuse: only keep_used counts. */
+
+	/*
+	 * Not cleared when a request is reused (req_alloc): each is set up
+	 * before it is read.  msg by req_build, plan by lb_plan_begin, an
+	 * execution slot when it is taken (cluster_execute, req_exec_slot),
+	 * the timers by req_alloc, keep_buf up to keep_used.
+	 */
+	struct msg		 msg;		/* what goes on the wire */
+	struct event		 evs[3];
+	struct lb_plan		 plan;
+	struct req_exec		 exec[REQ_MAX_EXEC];
 	uint64_t		 keep_buf[REQ_KEEP_INLINE / sizeof (uint64_t)];
 };
 
-static struct request	*req_pool[REQ_POOL_MAX];
-static unsigned int	 req_npool;
+static struct freelist	req_fl = FREELIST_INITIALIZER(REQ_POOL_MAX, NULL);
 
 static void	req_finish(struct request *);
 static void	req_free(struct request *);
@@ -590,6 +597,7 @@ req_exec_slot(struct request *req)
 	}
 	if (req->nexec == REQ_MAX_EXEC)
 		return (NULL);
+	memset(&req->exec[req->nexec], 0, sizeof req->exec[0]);
 	req->exec[req->nexec].req = req;
 	return (&req->exec[req->nexec++]);
 }
@@ -929,38 +937,24 @@ req_reprepare(struct request *req, struct req_exec *ex, const struct msg *m)
 /* Ending. */
 
 /*
- * A cleared request with its three timers set up for this cluster's base:
- * from the free list when one is there (timers assigned again: the base
- * may not be the one they had), else new.
+ * A cleared request with its three timers (inside it) set up for this
+ * cluster's base, from the free list when one is there.
  */
 static struct request *
 req_alloc(struct cluster *c)
 {
 	struct event_base	*base = cluster_base(c);
 	struct request		*req;
-	struct event		*tev, *sev, *dev;
 
-	if (req_npool == 0) {
-		req = xcalloc(1, sizeof *req);
-		req->timeout_ev = evtimer_new(base, req_timeout_fire, req);
-		req->spec_ev = evtimer_new(base, req_spec_fire, req);
-		req->defer_ev = evtimer_new(base, req_defer_fire, req);
-		if (req->timeout_ev == NULL || req->spec_ev == NULL ||
-		    req->defer_ev == NULL)
-			fatalx("%s: evtimer_new failed", __func__);
-		return (req);
-	}
-	req = req_pool[--req_npool];
-	tev = req->timeout_ev;
-	sev = req->spec_ev;
-	dev = req->defer_ev;
-	memset(req, 0, offsetof(struct request, keep_buf));
-	req->timeout_ev = tev;
-	req->spec_ev = sev;
-	req->defer_ev = dev;
-	if (evtimer_assign(tev, base, req_timeout_fire, req) != 0 ||
-	    evtimer_assign(sev, base, req_spec_fire, req) != 0 ||
-	    evtimer_assign(dev, base, req_defer_fire, req) != 0)
+	if ((req = freelist_get(&req_fl)) == NULL)
+		req = xmalloc(sizeof *req);
+	memset(req, 0, offsetof(struct request, msg));
+	req->timeout_ev = &req->evs[0];
+	req->spec_ev = &req->evs[1];
+	req->defer_ev = &req->evs[2];
+	if (evtimer_assign(req->timeout_ev, base, req_timeout_fire, req) != 0 ||
+	    evtimer_assign(req->spec_ev, base, req_spec_fire, req) != 0 ||
+	    evtimer_assign(req->defer_ev, base, req_defer_fire, req) != 0)
 		fatalx("%s: evtimer_assign failed", __func__);
 	return (req);
 }
@@ -969,14 +963,7 @@ req_alloc(struct cluster *c)
 static void
 req_free(struct request *req)
 {
-	if (req_npool < REQ_POOL_MAX) {
-		req_pool[req_npool++] = req;
-		return;
-	}
-	event_free(req->timeout_ev);
-	event_free(req->spec_ev);
-	event_free(req->defer_ev);
-	free(req);
+	freelist_put(&req_fl, req);
 }
 
 static void
@@ -993,7 +980,7 @@ req_release(struct request *req)
 	if (req->target != NULL)
 		host_unref(req->target);
 	req->target = NULL;
-	/* The timers stay with the request (req_free), stopped. */
+	/* The timers are inside the request: stopped, not freed. */
 	evtimer_del(req->timeout_ev);
 	evtimer_del(req->spec_ev);
 	evtimer_del(req->defer_ev);
@@ -1002,8 +989,7 @@ req_release(struct request *req)
 		free(m);
 	}
 	req->mem = NULL;
-	free(req->keyspace);
-	req->keyspace = NULL;
+	req->keyspace = NULL;		/* in keep_buf or mem */
 }
 
 /* Run the callback and let the request go (its shell waits for tickets). */
@@ -1092,7 +1078,6 @@ cluster_execute(struct cluster *c, const struct stmt *s,
 	struct request_opts		 def;
 	struct request			*req;
 	struct timeval			 tv;
-	unsigned int			 i;
 
 	if (o == NULL) {
 		request_opts_default(&def);
@@ -1107,8 +1092,8 @@ cluster_execute(struct cluster *c, const struct stmt *s,
 	req->kind = s->kind;
 	req->start_ms = conn_now_ms();
 	req->in_execute = 1;
-	for (i = 0; i < REQ_MAX_EXEC; i++)
-		req->exec[i].req = req;
+	memset(&req->exec[0], 0, sizeof req->exec[0]);
+	req->exec[0].req = req;
 	TAILQ_INSERT_TAIL(cluster_requests(c), req, entry);
 
 	req->consistency = o->consistency == REQUEST_CL_DEFAULT ?
@@ -1122,7 +1107,8 @@ cluster_execute(struct cluster *c, const struct stmt *s,
 	req->timeout_ms = o->timeout_ms != 0 ? o->timeout_ms :
 	    cfg->request_timeout_ms;
 	if (o->keyspace != NULL && *o->keyspace != '\0')
-		req->keyspace = xstrdup(o->keyspace);
+		req->keyspace = req_keep(req, o->keyspace,
+		    strlen(o->keyspace));
 	req->lbreq.keyspace = req->keyspace;
 	if (o->host != NULL) {
 		req->target_given = 1;

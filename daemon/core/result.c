@@ -54,10 +54,19 @@ result_kind_name(enum result_kind k)
 	return ("unknown");
 }
 
+/* Freed results kept for reuse: every request makes one. */
+#define RESULT_POOL_MAX	256
+static struct freelist	result_fl = FREELIST_INITIALIZER(RESULT_POOL_MAX, NULL);
+
 struct result *
 result_new(void)
 {
-	return (xcalloc(1, sizeof (struct result)));
+	struct result	*r;
+
+	if ((r = freelist_get(&result_fl)) == NULL)
+		return (xcalloc(1, sizeof (struct result)));
+	memset(r, 0, sizeof *r);
+	return (r);
 }
 
 static char *
@@ -109,6 +118,73 @@ result_columns_copy(struct result_columns *rc, const struct col_spec *cols,
 		    cqltype_dup(cols[i].type) : NULL;
 	}
 	rc->n = n;
+}
+
+/* The length slice_dup would copy: a string stops at a NUL. */
+static size_t
+result_slice_len(const struct slice *s)
+{
+	return (s->n == 0 ? 0 : strnlen((const char *)s->p, s->n));
+}
+
+/*
+ * The columns of rows, once per answer: the array and the names in one
+ * allocation (result_rows_columns_clear frees them; the types are apart).
+ */
+static void
+result_rows_columns_copy(struct result_columns *rc,
+    const struct col_spec *cols, size_t n)
+{
+	size_t		 i, len, total = n * sizeof *rc->cols;
+	char		*s;
+	const struct slice *src[3];
+	char		**dst[3];
+	int		 k;
+
+	rc->n = 0;
+	rc->cols = NULL;
+	if (cols == NULL || n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		total += result_slice_len(&cols[i].keyspace) + 1;
+		total += result_slice_len(&cols[i].table) + 1;
+		total += result_slice_len(&cols[i].name) + 1;
+	}
+	rc->cols = xmalloc(total);
+	s = (char *)(rc->cols + n);
+	for (i = 0; i < n; i++) {
+		src[0] = &cols[i].keyspace;
+		src[1] = &cols[i].table;
+		src[2] = &cols[i].name;
+		dst[0] = &rc->cols[i].keyspace;
+		dst[1] = &rc->cols[i].table;
+		dst[2] = &rc->cols[i].name;
+		for (k = 0; k < 3; k++) {
+			len = result_slice_len(src[k]);
+			if (len > 0)
+				memcpy(s, src[k]->p, len);
+			s[len] = '\0';
+			*dst[k] = s;
+			s += len + 1;
+		}
+		rc->cols[i].type = cols[i].type != NULL ?
+		    cqltype_dup(cols[i].type) : NULL;
+	}
+	rc->n = n;
+}
+
+static void
+result_rows_columns_clear(struct result_columns *rc)
+{
+	size_t	i;
+
+	for (i = 0; i < rc->n; i++) {
+		if (rc->cols[i].type != NULL)
+			cqltype_free(rc->cols[i].type);
+	}
+	free(rc->cols);
+	rc->cols = NULL;
+	rc->n = 0;
 }
 
 void
@@ -204,11 +280,16 @@ result_add_attempt(struct result *r, const char *host, enum core_error e,
 void
 result_set_host(struct result *r, struct host *h)
 {
+	size_t	n;
+
 	if (r->host != NULL)
 		host_unref(r->host);
 	r->host = h != NULL ? host_ref(h) : NULL;
-	snprintf(r->host_name, sizeof r->host_name, "%s",
-	    h != NULL ? h->name : "");
+	/* Once per answer: no printf. */
+	n = h != NULL ? strnlen(h->name, sizeof r->host_name - 1) : 0;
+	if (n > 0)
+		memcpy(r->host_name, h->name, n);
+	r->host_name[n] = '\0';
 }
 
 /* Copy the rows into the result and index every cell. */
@@ -217,12 +298,12 @@ result_copy_rows(struct result *r, const struct result_rows *rows)
 {
 	struct result_rows	 own;
 	struct rows_reader	 rr;
-	size_t			 ncols, i;
+	size_t			 ncols, i, n;
 	int			 rv;
 
 	ncols = rows->meta.columns_count < 0 ? 0 :
 	    (size_t)rows->meta.columns_count;
-	result_columns_copy(&r->columns, rows->meta.cols,
+	result_rows_columns_copy(&r->columns, rows->meta.cols,
 	    rows->meta.cols != NULL ? ncols : 0);
 	if (rows->meta.flags & ROWS_HAS_MORE_PAGES) {
 		r->has_more_pages = 1;
@@ -233,15 +314,26 @@ result_copy_rows(struct result *r, const struct result_rows *rows)
 		}
 	}
 	r->rows_count = rows->rows_count < 0 ? 0 : rows->rows_count;
-	if (rows->rows.n > 0) {
-		r->rows_data = xmemdup(rows->rows.p, rows->rows.n);
-		r->rows_len = rows->rows.n;
-	}
-	if (r->rows_count == 0 || ncols == 0)
+	if (r->rows_count == 0 || ncols == 0) {
+		if (rows->rows.n > 0) {
+			r->rows_data = xmemdup(rows->rows.p, rows->rows.n);
+			r->rows_len = rows->rows.n;
+		}
 		return (0);
-	/* The decoder checked that rows_count * ncols cells fit the body. */
-	r->cells = xreallocarray(NULL, (size_t)r->rows_count * ncols,
-	    sizeof *r->cells);
+	}
+	/*
+	 * The decoder checked that rows_count * ncols cells fit the body.
+	 * The cells and the bytes they point into are one allocation, the
+	 * bytes right after the cells (result_free knows).
+	 */
+	n = (size_t)r->rows_count * ncols;
+	if (n > (SIZE_MAX - rows->rows.n) / sizeof *r->cells)
+		fatalx("%s: %zu cells", __func__, n);
+	r->cells = xmalloc(n * sizeof *r->cells + rows->rows.n);
+	r->rows_data = (uint8_t *)(r->cells + n);
+	if (rows->rows.n > 0)
+		memcpy(r->rows_data, rows->rows.p, rows->rows.n);
+	r->rows_len = rows->rows.n;
 	own = *rows;
 	own.rows.p = r->rows_data;
 	own.rows.n = r->rows_len;
@@ -386,9 +478,12 @@ result_free(struct result *r)
 		return;
 	free(r->message);
 	result_server_error_clear(&r->server);
-	result_columns_clear(&r->columns);
+	/* Rows bytes right after the cells came with them (copy_rows). */
+	if (r->cells == NULL || r->rows_data != (uint8_t *)(r->cells +
+	    (size_t)r->rows_count * r->columns.n))
+		free(r->rows_data);
+	result_rows_columns_clear(&r->columns);
 	free(r->cells);
-	free(r->rows_data);
 	free(r->paging_state);
 	free(r->keyspace);
 	free(r->schema.change);
@@ -407,5 +502,5 @@ result_free(struct result *r)
 	free(r->attempts);
 	if (r->host != NULL)
 		host_unref(r->host);
-	free(r);
+	freelist_put(&result_fl, r);
 }

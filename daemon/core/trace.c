@@ -298,10 +298,22 @@ trace_fetch_release(struct trace_fetch *tf)
 	free(tf);
 }
 
+/* A loop turn after trace_finish: the fetch's callbacks have returned. */
+static void
+trace_release_fire(evutil_socket_t fd, short events, void *arg)
+{
+	trace_fetch_release(arg);
+}
+
+/*
+ * Answer the caller, then free the fetch a loop turn later: this may run
+ * inside the fetch's own deadline timer.
+ */
 static void
 trace_finish(struct trace_fetch *tf, enum core_error e, const char *why)
 {
 	struct trace	*t = NULL;
+	struct timeval	 tv = { 0, 0 };
 
 	evtimer_del(tf->poll_ev);
 	evtimer_del(tf->deadline_ev);
@@ -309,8 +321,11 @@ trace_finish(struct trace_fetch *tf, enum core_error e, const char *why)
 		t = tf->t;
 		tf->t = NULL;
 	}
+	/* Before the callback, which may free the cluster (tf->c). */
+	if (event_base_once(cluster_base(tf->c), -1, EV_TIMEOUT,
+	    trace_release_fire, tf, &tv) != 0)
+		fatalx("event_base_once failed");
 	tf->cb(t, e, why != NULL ? why : "", tf->arg);
-	trace_fetch_release(tf);
 }
 
 static void	trace_answer(struct result *, void *);

@@ -3,12 +3,13 @@
  * non-blocking fd watched by a single embedded struct event; complete
  * lines become requests (jsonproto.c) kept in arrival order; each request
  * starts when the ordering rules of docs/protocol.md ("Execution order")
- * allow it; answers go out as they come.
+ * allow it; answers go out as they come (at the end of the loop turn).
  *
  * Answers are not sent one by one: client_write appends them to the
  * client's output buffer and puts the client on a list that one event
  * flushes once per loop turn, so the answers a client got from one read
- * of a node connection go out in one send().
+ * of a node connection go out in one send().  The answer to a client's
+ * only request goes out at once (nothing to gather it with).
  *
  * An idle client must cost almost nothing (issue 7, 4): no buffer is held
  * while nothing is in flight (reads land in one shared scratch buffer and
@@ -42,6 +43,7 @@ struct cbuf {
 	size_t		 off;		/* consumed */
 	size_t		 len;		/* valid bytes from data[0] */
 	size_t		 size;
+	int		 kept;		/* from cbuf_fl (CBUF_SIZE bytes) */
 	uint8_t		 data[];
 };
 
@@ -49,11 +51,14 @@ struct cbuf {
 #define CLIENT_SCRATCH	65536
 static uint8_t		 client_scratch[CLIENT_SCRATCH];
 
-/* Buffers of this size are kept for reuse, up to CBUF_POOL_MAX of them. */
+/*
+ * Output buffers start at CBUF_SIZE and are kept for reuse (cbuf_fl); a
+ * partial input line gets one of its size (at least CBUF_IN_MIN), as an
+ * idle client may keep it.
+ */
 #define CBUF_SIZE	4096
-#define CBUF_POOL_MAX	32
-static struct cbuf	*cbuf_pool[CBUF_POOL_MAX];
-static unsigned int	 cbuf_npool;
+#define CBUF_IN_MIN	256
+static struct freelist	 cbuf_fl = FREELIST_INITIALIZER(32, NULL);
 
 /* Send at once rather than at the end of the turn past this many bytes. */
 #define CLIENT_FLUSH_AT	65536
@@ -75,6 +80,7 @@ static void	 client_update(struct client *);
 static void	 client_close(struct client *, const char *);
 static void	 client_set_state(struct client *, enum client_state);
 static void	 client_undirty(struct client *);
+static void	 client_req_add(struct client *, struct creq *);
 
 /* Clients connected at the last trim (or the peak since). */
 static unsigned int	client_trim_mark;
@@ -89,19 +95,23 @@ cbuf_used(const struct cbuf *b)
 	return (b == NULL ? 0 : b->len - b->off);
 }
 
-/* A new buffer for at least n bytes, from the free list when it fits. */
+/* A new buffer for at least n bytes (min: the least size to give it). */
 static struct cbuf *
-cbuf_new(size_t n)
+cbuf_new(size_t n, size_t min)
 {
 	struct cbuf	*b;
 	size_t		 size;
 
-	if (n <= CBUF_SIZE && cbuf_npool > 0)
-		b = cbuf_pool[--cbuf_npool];
-	else {
-		size = n < CBUF_SIZE ? CBUF_SIZE : n;
+	if (min == CBUF_SIZE && n <= CBUF_SIZE) {
+		if ((b = freelist_get(&cbuf_fl)) == NULL)
+			b = xmalloc(sizeof *b + CBUF_SIZE);
+		b->size = CBUF_SIZE;
+		b->kept = 1;
+	} else {
+		size = n < min ? min : n;
 		b = xmalloc(sizeof *b + size);
 		b->size = size;
+		b->kept = 0;
 	}
 	b->off = b->len = 0;
 	return (b);
@@ -113,23 +123,23 @@ cbuf_release(struct cbuf *b)
 {
 	if (b == NULL)
 		return;
-	if (b->size == CBUF_SIZE && cbuf_npool < CBUF_POOL_MAX)
-		cbuf_pool[cbuf_npool++] = b;
+	if (b->kept)
+		freelist_put(&cbuf_fl, b);
 	else
 		free(b);
 }
 
-/* Append, growing geometrically; a new buffer is sized to fit. */
+/* Append, growing geometrically; a new buffer is at least min. */
 static void
-cbuf_append(struct cbuf **bp, const void *p, size_t n)
+cbuf_append(struct cbuf **bp, const void *p, size_t n, size_t min)
 {
-	struct cbuf	*b = *bp;
+	struct cbuf	*b = *bp, *nb;
 	size_t		 used, size;
 
 	if (n == 0)
 		return;
 	if (b == NULL)
-		*bp = b = cbuf_new(n);
+		*bp = b = cbuf_new(n, min);
 	if (b->len + n > b->size && b->off > 0) {
 		used = b->len - b->off;
 		memmove(b->data, b->data + b->off, used);
@@ -140,8 +150,18 @@ cbuf_append(struct cbuf **bp, const void *p, size_t n)
 		size = b->size * 2;
 		if (size < b->len + n)
 			size = b->len + n;
-		b = xrealloc(b, sizeof *b + size);
+		if (b->kept) {
+			/* A kept buffer keeps its size: move to a new one. */
+			nb = xmalloc(sizeof *nb + size);
+			memcpy(nb->data, b->data, b->len);
+			nb->off = b->off;
+			nb->len = b->len;
+			cbuf_release(b);
+			b = nb;
+		} else
+			b = xrealloc(b, sizeof *b + size);
 		b->size = size;
+		b->kept = 0;
 		*bp = b;
 	}
 	memcpy(b->data + b->len, p, n);
@@ -298,7 +318,7 @@ client_close(struct client *c, const char *why)
 	close(c->fd);
 	c->fd = -1;
 	while ((r = TAILQ_FIRST(&c->reqs)) != NULL) {
-		TAILQ_REMOVE(&c->reqs, r, entry);
+		client_req_remove(c, r);
 		r->client = NULL;
 		if (r->state == CREQ_WAITING) {
 			metrics_waiting_add(srv->metrics, -1);
@@ -332,8 +352,6 @@ client_free_all(void)
 		event_del(&client_flush_ev);
 		client_flush_init = client_flush_active = 0;
 	}
-	while (cbuf_npool > 0)
-		free(cbuf_pool[--cbuf_npool]);
 }
 
 /* Watch the fd for what is wanted now, and nothing else. */
@@ -445,10 +463,31 @@ void
 client_write(struct client *c, const void *p, size_t n)
 {
 	size_t	cap = srv->cfg->max_output_per_client;
+	ssize_t	w;
 
 	if (c->state == CLIENT_CLOSED || c->dead != NULL || n == 0)
 		return;
-	cbuf_append(&c->out, p, n);
+	if (c->out == NULL && c->nreqs <= 1) {
+		/*
+		 * The client's only request (one query, then wait): no other
+		 * answer to wait for, so straight to the socket, no buffer.
+		 */
+		w = send(c->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR) {
+				c->dead = "write error";
+				return;
+			}
+			w = 0;
+		}
+		metrics_bytes_out(srv->metrics, (size_t)w);
+		p = (const uint8_t *)p + w;
+		n -= (size_t)w;
+		if (n == 0)
+			return;
+	}
+	cbuf_append(&c->out, p, n, CBUF_SIZE);
 	if (!c->writing)
 		client_dirty_add(c);
 	if (cbuf_used(c->out) < CLIENT_FLUSH_AT && cbuf_used(c->out) <= cap)
@@ -482,9 +521,7 @@ client_line(struct client *c, const uint8_t *p, size_t n)
 	if (i == n)
 		return;		/* blank */
 	r = jsonproto_parse((const char *)p, n, c->readonly);
-	r->client = c;
-	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
-	c->nreqs++;
+	client_req_add(c, r);
 	metrics_waiting_add(srv->metrics, 1);
 }
 
@@ -500,9 +537,7 @@ client_too_long(struct client *c)
 	r = jsonproto_parse(NULL, 0, c->readonly);
 	r->early_code = "line_too_long";
 	r->early_msg = xstrdup(msg);
-	r->client = c;
-	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
-	c->nreqs++;
+	client_req_add(c, r);
 	metrics_waiting_add(srv->metrics, 1);
 	c->too_long = 1;
 	c->reading = 0;
@@ -602,7 +637,7 @@ client_read(struct client *c)
 		c->drain_left = 0;
 		/* A last line without "\n" still counts. */
 		if (c->in != NULL && !c->too_long)
-			cbuf_append(&c->in, "\n", 1);
+			cbuf_append(&c->in, "\n", 1, CBUF_IN_MIN);
 		return;
 	}
 	metrics_bytes_in(srv->metrics, (size_t)n);
@@ -612,28 +647,48 @@ client_read(struct client *c)
 		used = client_lines(c, client_scratch, (size_t)n);
 		if (used < (size_t)n && !c->too_long)
 			cbuf_append(&c->in, client_scratch + used,
-			    (size_t)n - used);
+			    (size_t)n - used, CBUF_IN_MIN);
 	} else
-		cbuf_append(&c->in, client_scratch, (size_t)n);
+		cbuf_append(&c->in, client_scratch, (size_t)n, CBUF_IN_MIN);
 }
 
-/* May r start now?  See docs/protocol.md, "Execution order". */
+/*
+ * The request that may start now, if any: see docs/protocol.md,
+ * "Execution order".  Requests start in arrival order, so the list is the
+ * running ones, then the waiting ones from c->next_wait; and a barrier
+ * (ordered) starts only when it is first, so a running barrier is first.
+ */
 static struct creq *
 client_next(struct client *c)
 {
-	struct creq	*r;
+	struct creq	*r = c->next_wait, *first = TAILQ_FIRST(&c->reqs);
 
-	TAILQ_FOREACH(r, &c->reqs, entry) {
-		if (r->state == CREQ_RUNNING) {
-			if (r->ordered)
-				return (NULL);
-			continue;
-		}
-		if (r->ordered)
-			return (r == TAILQ_FIRST(&c->reqs) ? r : NULL);
-		return (r);
-	}
-	return (NULL);
+	if (r == NULL)
+		return (NULL);
+	if (first->state == CREQ_RUNNING && first->ordered)
+		return (NULL);
+	if (r->ordered)
+		return (r == first ? r : NULL);
+	return (r);
+}
+
+/* A request read: last in the list, waiting. */
+static void
+client_req_add(struct client *c, struct creq *r)
+{
+	r->client = c;
+	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
+	c->nreqs++;
+	if (c->next_wait == NULL)
+		c->next_wait = r;
+}
+
+void
+client_req_remove(struct client *c, struct creq *r)
+{
+	if (c->next_wait == r)
+		c->next_wait = TAILQ_NEXT(r, entry);
+	TAILQ_REMOVE(&c->reqs, r, entry);
 }
 
 /*
@@ -667,6 +722,7 @@ client_update(struct client *c)
 				cbuf_consume(&c->in, used);
 		}
 		while (c->dead == NULL && (r = client_next(c)) != NULL) {
+			c->next_wait = TAILQ_NEXT(r, entry);
 			r->state = CREQ_RUNNING;
 			c->nrunning++;
 			metrics_waiting_add(srv->metrics, -1);
@@ -800,7 +856,7 @@ creq_finish(struct creq *r)
 		server_check_drained();
 		return;
 	}
-	TAILQ_REMOVE(&c->reqs, r, entry);
+	client_req_remove(c, r);
 	c->nreqs--;
 	if (r->state == CREQ_RUNNING)
 		c->nrunning--;

@@ -38,23 +38,22 @@
  * below use.
  */
 
-/* A bit for the first byte of a member name (r->keymask). */
-#define JP_KEYBIT(k)	(1U << ((uint8_t)(k)[0] & 31))
+/* A bit for the first two bytes of a member name (r->keymask). */
+#define JP_KEYBIT(k)	(1ULL << (((uint8_t)(k)[0] +			\
+			    ((k)[0] != '\0' ? (uint8_t)(k)[1] : 0)) & 63))
 
 /* Freed requests kept for reuse (they are big enough to be worth it). */
 #define CREQ_POOL_MAX	256
-static struct creq	*creq_pool[CREQ_POOL_MAX];
-static unsigned int	 creq_npool;
+static struct freelist	creq_fl = FREELIST_INITIALIZER(CREQ_POOL_MAX, NULL);
 
 static struct creq *
 creq_new(void)
 {
 	struct creq	*r;
 
-	if (creq_npool > 0) {
-		r = creq_pool[--creq_npool];
+	if ((r = freelist_get(&creq_fl)) != NULL)
 		memset(r, 0, offsetof(struct creq, fieldbuf));
-	} else
+	else
 		r = xcalloc(1, sizeof *r);
 	r->fields = r->fieldbuf;
 	r->fieldcap = CREQ_FIELDS;
@@ -479,10 +478,7 @@ creq_free(struct creq *r)
 	if (r->id != r->idbuf)
 		free(r->id);
 	free(r->keyspace);
-	if (creq_npool < CREQ_POOL_MAX)
-		creq_pool[creq_npool++] = r;
-	else
-		free(r);
+	freelist_put(&creq_fl, r);
 }
 
 /* Ops that need the cluster (they hold a slot of the global cap). */
@@ -601,9 +597,11 @@ jp_bad(struct creq *r, const char *field, const char *what)
 int
 jp_string(struct creq *r, const char *field, const char **out)
 {
-	struct jpfield	*f = jp_find(r, field);
+	struct jpfield	*f;
 
-	if (f == NULL || f->kind == JP_NULL)
+	/* Absent (the mask says so without a call) or null: the default. */
+	if ((r->keymask & JP_KEYBIT(field)) == 0 ||
+	    (f = jp_find(r, field)) == NULL || f->kind == JP_NULL)
 		return (0);
 	if (f->kind != JP_STRING)
 		return (jp_bad(r, field, "a string"));
@@ -614,9 +612,11 @@ jp_string(struct creq *r, const char *field, const char **out)
 int
 jp_bool(struct creq *r, const char *field, int *out)
 {
-	struct jpfield	*f = jp_find(r, field);
+	struct jpfield	*f;
 
-	if (f == NULL || f->kind == JP_NULL)
+	/* Absent (the mask says so without a call) or null: the default. */
+	if ((r->keymask & JP_KEYBIT(field)) == 0 ||
+	    (f = jp_find(r, field)) == NULL || f->kind == JP_NULL)
 		return (0);
 	if (f->kind != JP_TRUE && f->kind != JP_FALSE)
 		return (jp_bad(r, field, "true or false"));
@@ -628,10 +628,12 @@ int
 jp_int(struct creq *r, const char *field, int64_t min, int64_t max,
     int64_t *out)
 {
-	struct jpfield	*f = jp_find(r, field);
+	struct jpfield	*f;
 	char		 what[96];
 
-	if (f == NULL || f->kind == JP_NULL)
+	/* Absent (the mask says so without a call) or null: the default. */
+	if ((r->keymask & JP_KEYBIT(field)) == 0 ||
+	    (f = jp_find(r, field)) == NULL || f->kind == JP_NULL)
 		return (0);
 	if (f->kind != JP_INT || f->i < min || f->i > max) {
 		snprintf(what, sizeof what, "an integer from %lld to %lld",
@@ -666,12 +668,12 @@ ans_begin(struct ans *a, struct creq *r, int ok)
 		wbuf_reserve(&a->w, ANS_FIRST);
 		wbuf_reset(&a->w);
 	}
-	wbuf_u8(&a->w, '{');
+	ans_lit(a, "{");
 	if (r->id != NULL) {
-		ans_raw(a, "\"id\"");
-		ans_raw(a, a->compact ? ":" : ": ");
+		ans_lit(a, "\"id\"");
+		ans_colon(a);
 		ans_raw(a, r->id);
-		ans_raw(a, a->compact ? "," : ", ");
+		ans_comma(a);
 	}
 	ans_raw(a, ok ? (a->compact ? "\"ok\":true" : "\"ok\": true") :
 	    (a->compact ? "\"ok\":false" : "\"ok\": false"));
@@ -680,7 +682,8 @@ ans_begin(struct ans *a, struct creq *r, int ok)
 void
 ans_free(struct ans *a)
 {
-	if (ans_spare.p == NULL && a->w.p != NULL && a->w.size <= ANS_KEEP)
+	if (FREELIST_ON && ans_spare.p == NULL && a->w.p != NULL &&
+	    a->w.size <= ANS_KEEP)
 		ans_spare = a->w;
 	else
 		wbuf_free(&a->w);
@@ -688,18 +691,49 @@ ans_free(struct ans *a)
 	a->w.len = a->w.size = 0;
 }
 
+/* Appends are many and small: copy straight in while there is room. */
+void
+ans_rawn(struct ans *a, const char *s, size_t n)
+{
+	struct wbuf	*w = &a->w;
+
+	if (w->err == NULL && w->size - w->len >= n) {
+		memcpy(w->p + w->len, s, n);
+		w->len += n;
+	} else
+		wbuf_raw(w, s, n);
+}
+
 void
 ans_raw(struct ans *a, const char *s)
 {
-	wbuf_raw(&a->w, s, strlen(s));
+	ans_rawn(a, s, strlen(s));
+}
+
+void
+ans_comma(struct ans *a)
+{
+	if (a->compact)
+		ans_lit(a, ",");
+	else
+		ans_lit(a, ", ");
+}
+
+void
+ans_colon(struct ans *a)
+{
+	if (a->compact)
+		ans_lit(a, ":");
+	else
+		ans_lit(a, ": ");
 }
 
 void
 ans_key(struct ans *a, const char *k)
 {
-	ans_raw(a, a->compact ? "," : ", ");
+	ans_comma(a);
 	jsonval_write_string(&a->w, k, strlen(k));
-	ans_raw(a, a->compact ? ":" : ": ");
+	ans_colon(a);
 }
 
 void
@@ -805,7 +839,7 @@ creq_meter(struct creq *r, const char *outcome)
 void
 creq_reply(struct creq *r, struct ans *a, const char *outcome)
 {
-	wbuf_raw(&a->w, "}\n", 2);
+	ans_lit(a, "}\n");
 	if (!wbuf_ok(&a->w)) {
 		ans_free(a);
 		creq_error(r, "answer_too_large", json_pack("{s:I}", "limit",
@@ -889,7 +923,7 @@ creq_detach_error(struct creq *r, const char *code, const char *msg)
 		client_write(c, a.w.p, a.w.len);
 	ans_free(&a);
 
-	TAILQ_REMOVE(&c->reqs, r, entry);
+	client_req_remove(c, r);
 	c->nreqs--;
 	if (r->state == CREQ_WAITING) {
 		metrics_waiting_add(srv->metrics, -1);

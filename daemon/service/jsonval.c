@@ -131,6 +131,26 @@ json_desc(const json_t *j, char *buf, size_t len)
 	return (buf);
 }
 
+/* Bytes that end a plain run in a string: controls, '"', '\\', non-ASCII. */
+static const uint8_t quick_special[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x00 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 0x20 '"' */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 0x40 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,	/* '\\' */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 0x60 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x80 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+};
+
 /*
  * JSON text output.
  */
@@ -141,8 +161,22 @@ jsonval_write_string(struct wbuf *w, const char *s, size_t n)
 	static const char	 hex[] = "0123456789abcdef";
 	const uint8_t		*p = (const uint8_t *)s;
 	size_t			 i, start = 0;
+	uint8_t			*o;
 	char			 esc[6];
 
+	/* Nothing to escape (the common case): one copy. */
+	for (i = 0; i < n; i++) {
+		if (quick_special[p[i]] && p[i] < 0x80)
+			break;
+	}
+	if (i == n) {
+		if ((o = wbuf_reserve(w, n + 2)) != NULL) {
+			o[0] = '"';
+			memcpy(o + 1, p, n);
+			o[n + 1] = '"';
+		}
+		return;
+	}
 	wbuf_u8(w, '"');
 	for (i = 0; i < n; i++) {
 		if (p[i] >= 0x20 && p[i] != '"' && p[i] != '\\')
@@ -439,6 +473,70 @@ jsonval_write_val(const struct cqltype *t, const struct cqlval *v,
 	return (0);
 }
 
+/* Decimal digits of v, without printf. */
+static void
+write_int64(struct wbuf *w, int64_t v, int quote)
+{
+	char		 buf[24], *e = buf + sizeof buf, *s = e;
+	uint64_t	 u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	if (quote)
+		*--s = '"';
+	do {
+		*--s = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--s = '-';
+	if (quote)
+		*--s = '"';
+	wbuf_raw(w, s, (size_t)(e - s));
+}
+
+/*
+ * The common cells (text and integers) written straight from their bytes:
+ * 1 if done, 0 to take the general path (which also words the errors).
+ */
+static int
+write_cql_quick(const struct cqltype *t, const uint8_t *p, size_t n,
+    const struct jsonval_opts *o, struct wbuf *w)
+{
+	uint64_t	u = 0;
+	size_t		i;
+
+	switch (t->kind) {
+	case CQLTYPE_TEXT:
+		if (!cqlval_utf8_valid(p, n))
+			return (0);
+		jsonval_write_string(w, (const char *)p, n);
+		return (1);
+	case CQLTYPE_ASCII:
+		if (!cqlval_ascii_valid(p, n))
+			return (0);
+		jsonval_write_string(w, (const char *)p, n);
+		return (1);
+	case CQLTYPE_TINYINT:
+	case CQLTYPE_SMALLINT:
+	case CQLTYPE_INT:
+	case CQLTYPE_BIGINT:
+	case CQLTYPE_COUNTER:
+		if (n != (t->kind == CQLTYPE_TINYINT ? 1U :
+		    t->kind == CQLTYPE_SMALLINT ? 2U :
+		    t->kind == CQLTYPE_INT ? 4U : 8U))
+			return (0);
+		for (i = 0; i < n; i++)
+			u = u << 8 | p[i];
+		/* Sign-extend from n bytes. */
+		if (n < 8 && (p[0] & 0x80))
+			u |= ~(uint64_t)0 << (n * 8);
+		write_int64(w, (int64_t)u, o->numbers_as_strings &&
+		    is_big_number(t->kind));
+		return (1);
+	default:
+		return (0);
+	}
+}
+
 int
 jsonval_write_cql(const struct cqltype *t, const uint8_t *p, size_t n,
     const struct jsonval_opts *o, struct wbuf *w, char *err, size_t errlen)
@@ -449,6 +547,13 @@ jsonval_write_cql(const struct cqltype *t, const uint8_t *p, size_t n,
 	if (p == NULL) {
 		wbuf_str(w, "null");
 		return (wbuf_ok(w) ? 0 : -1);
+	}
+	if (write_cql_quick(t, p, n, o != NULL ? o : &jsonval_defaults, w)) {
+		if (wbuf_ok(w))
+			return (0);
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "answer too large");
+		return (-1);
 	}
 	if (cqlval_decode(t, p, n, &v, err, errlen) != 0)
 		return (-1);
@@ -1222,6 +1327,50 @@ build_value(struct jctx *c, const struct cqltype *t, const json_t *j,
 	}
 }
 
+/*
+ * The common values, an integer for an integer column and a string for a
+ * text one, straight to their bytes (what build_value and cqlval_encode
+ * make of them): 1 if written, 0 for the general path (errors included).
+ */
+static int
+to_cql_quick(const struct cqltype *t, const json_t *j, struct wbuf *w)
+{
+	int64_t	v;
+	int	bytes;
+
+	switch (t->kind) {
+	case CQLTYPE_TINYINT:
+	case CQLTYPE_SMALLINT:
+	case CQLTYPE_INT:
+	case CQLTYPE_BIGINT:
+	case CQLTYPE_COUNTER:
+		if (!json_is_integer(j))
+			return (0);
+		v = json_integer_value(j);
+		bytes = t->kind == CQLTYPE_TINYINT ? 1 : t->kind ==
+		    CQLTYPE_SMALLINT ? 2 : t->kind == CQLTYPE_INT ? 4 : 8;
+		if (bytes < 8 && (v < -(INT64_C(1) << (8 * bytes - 1)) ||
+		    v >= (INT64_C(1) << (8 * bytes - 1))))
+			return (0);	/* out of range: said there */
+		if (bytes == 1)
+			wbuf_u8(w, (uint8_t)v);
+		else if (bytes == 2)
+			wbuf_u16(w, (uint16_t)v);
+		else if (bytes == 4)
+			wbuf_i32(w, (int32_t)v);
+		else
+			wbuf_i64(w, v);
+		return (1);
+	case CQLTYPE_TEXT:
+		if (!json_is_string(j))
+			return (0);
+		wbuf_raw(w, json_string_value(j), json_string_length(j));
+		return (1);
+	default:
+		return (0);
+	}
+}
+
 int
 jsonval_to_cql(const struct cqltype *t, const json_t *j,
     const struct jsonval_opts *o, struct wbuf *w, int *is_null, char *err,
@@ -1237,6 +1386,15 @@ jsonval_to_cql(const struct cqltype *t, const json_t *j,
 	if (j == NULL || json_is_null(j)) {
 		*is_null = 1;
 		return (0);
+	}
+	switch (to_cql_quick(t, j, w)) {
+	case 1:
+		if (wbuf_ok(w))
+			return (0);
+		return (jctx_fail(&c, "cannot serialize %s value: too large",
+		    type_name(t, tb, sizeof tb)));
+	default:
+		break;
 	}
 	if ((v = build_value(&c, t, j, 0, 1)) == NULL)
 		return (-1);
@@ -1400,6 +1558,7 @@ jsonval_loads(const char *buf, size_t len, size_t flags, json_error_t *e)
 
 #define QUICK_MAX_DEPTH	32
 
+
 static int
 quick_hex4(const char *p, uint32_t *out)
 {
@@ -1460,6 +1619,8 @@ jsonval_quick_string(char *p, size_t left, char **out, size_t *outlen)
 	/* Find the end first: control characters and bad UTF-8 give up. */
 	for (i = 1; i < left; i++) {
 		c = (uint8_t)p[i];
+		if (!quick_special[c])
+			continue;
 		if (c == '"')
 			break;
 		if (c < 0x20)
@@ -1545,6 +1706,7 @@ jsonval_quick_number(const char *p, size_t left, enum jsonval_num *kind,
 {
 	char		 buf[24];
 	size_t		 i = 0, d;
+	uint64_t	 u = 0;
 	int		 is_int = 1;
 
 	if (i < left && p[i] == '-')
@@ -1556,8 +1718,15 @@ jsonval_quick_number(const char *p, size_t left, enum jsonval_num *kind,
 		if (i < left && isdigit((unsigned char)p[i]))
 			return (0);	/* a leading zero: not JSON */
 	} else {
-		while (i < left && isdigit((unsigned char)p[i]))
-			i++;
+		for (d = i; i < left && isdigit((unsigned char)p[i]); i++)
+			u = u * 10 + (uint64_t)(p[i] - '0');
+		/* Up to 18 digits always fit: no need to ask number_lossy. */
+		if (i - d <= 18 && (i == left || (p[i] != '.' && p[i] != 'e' &&
+		    p[i] != 'E'))) {
+			*kind = JSONVAL_NUM_INT;
+			*iv = p[0] == '-' ? -(int64_t)u : (int64_t)u;
+			return (i);
+		}
 	}
 	if (i < left && p[i] == '.') {
 		is_int = 0;

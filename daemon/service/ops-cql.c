@@ -91,8 +91,7 @@ struct cqlop {
 };
 TAILQ_HEAD(, cqlop)	cqlops = TAILQ_HEAD_INITIALIZER(cqlops);
 
-static struct cqlop	*cqlop_pool[CQLOP_POOL_MAX];
-static unsigned int	 cqlop_npool;
+static struct freelist	cqlop_fl = FREELIST_INITIALIZER(CQLOP_POOL_MAX, NULL);
 
 static const uint8_t	cql_empty[1];
 
@@ -105,10 +104,9 @@ cqlop_new(struct creq *r, enum cqlop_kind kind)
 {
 	struct cqlop	*op;
 
-	if (cqlop_npool > 0) {
-		op = cqlop_pool[--cqlop_npool];
+	if ((op = freelist_get(&cqlop_fl)) != NULL)
 		memset(op, 0, sizeof *op);
-	} else
+	else
 		op = xcalloc(1, sizeof *op);
 	op->r = r;
 	op->kind = kind;
@@ -145,7 +143,7 @@ cqlvals_init(struct cqlvals *cv, size_t n)
 static void
 cqlvals_clear(struct cqlvals *v)
 {
-	if (cqlvals_spare.p == NULL && v->w.p != NULL &&
+	if (FREELIST_ON && cqlvals_spare.p == NULL && v->w.p != NULL &&
 	    v->w.size <= CQLVALS_KEEP)
 		cqlvals_spare = v->w;
 	else
@@ -176,10 +174,7 @@ cqlop_free(struct cqlop *op)
 	free(op->paging);
 	free(op->keyspace);
 	free(op->use_ks);
-	if (cqlop_npool < CQLOP_POOL_MAX)
-		cqlop_pool[cqlop_npool++] = op;
-	else
-		free(op);
+	freelist_put(&cqlop_fl, op);
 }
 
 void
@@ -236,8 +231,12 @@ cql_skip(const char *s)
 static int
 cql_keyword(const char *s, const char *kw)
 {
-	size_t	n = strlen(kw);
+	size_t	n;
 
+	/* Most statements differ at once (every request asks about USE). */
+	if (tolower((unsigned char)*s) != tolower((unsigned char)*kw))
+		return (0);
+	n = strlen(kw);
 	if (strncasecmp(s, kw, n) != 0)
 		return (0);
 	return (!isalnum((unsigned char)s[n]) && s[n] != '_');
@@ -576,27 +575,148 @@ cqlop_bind(struct creq *r, const struct prepared *p, json_t *values,
 	return (0);
 }
 
+/* A scalar type (not frozen): its name is its kind's. */
+static int
+cqlop_type_plain(const struct cqltype *t)
+{
+	switch (t->kind) {
+	case CQLTYPE_CUSTOM:
+	case CQLTYPE_UDT:
+	case CQLTYPE_LIST:
+	case CQLTYPE_SET:
+	case CQLTYPE_MAP:
+	case CQLTYPE_TUPLE:
+	case CQLTYPE_VECTOR:
+		return (0);
+	default:
+		return (!t->frozen);
+	}
+}
+
+static void
+cqlop_columns_write(struct ans *a, const struct result_columns *cols)
+{
+	const struct cqltype	*t;
+	char			*type;
+	size_t			 i;
+
+	ans_lit(a, "[");
+	for (i = 0; i < cols->n; i++) {
+		if (i > 0)
+			ans_comma(a);
+		ans_lit(a, "{");
+		jsonval_write_string(&a->w, "name", 4);
+		ans_colon(a);
+		ans_string(a, cols->cols[i].name);
+		ans_key(a, "type");
+		t = cols->cols[i].type;
+		if (cqlop_type_plain(t))
+			ans_string(a, cqltype_kind_name(t->kind));
+		else {
+			type = cqltype_format(t);
+			ans_string(a, type);
+			free(type);
+		}
+		ans_lit(a, "}");
+	}
+	ans_lit(a, "]");
+}
+
+/*
+ * The columns member is the same for every run of a statement: the last
+ * few are kept as text, keyed by all that makes the text (the separators,
+ * each column's name and scalar type).
+ */
+#define COLCACHE_SLOTS	8
+#define COLCACHE_COLS	16
+#define COLCACHE_NAMES	256
+#define COLCACHE_TEXT	1024
+
+struct colcache {
+	int		 used;
+	int		 compact;
+	size_t		 n;
+	int		 kinds[COLCACHE_COLS];
+	size_t		 nameslen;
+	char		 names[COLCACHE_NAMES];	/* each NUL-terminated */
+	size_t		 textlen;
+	char		 text[COLCACHE_TEXT];
+};
+static struct colcache	colcache[COLCACHE_SLOTS];
+static unsigned int	colcache_next;
+
+/* Does slot k hold these columns? */
+static int
+colcache_match(const struct colcache *k, int compact,
+    const struct result_columns *cols)
+{
+	const char	*nm = k->names;
+	size_t		 i, len;
+
+	if (!k->used || k->compact != compact || k->n != cols->n)
+		return (0);
+	for (i = 0; i < cols->n; i++) {
+		if (k->kinds[i] != (int)cols->cols[i].type->kind ||
+		    !cqlop_type_plain(cols->cols[i].type))
+			return (0);
+		len = strlen(cols->cols[i].name) + 1;
+		if ((size_t)(nm - k->names) + len > k->nameslen ||
+		    memcmp(nm, cols->cols[i].name, len) != 0)
+			return (0);
+		nm += len;
+	}
+	return (1);
+}
+
+static void
+colcache_put(int compact, const struct result_columns *cols,
+    const uint8_t *text, size_t textlen)
+{
+	struct colcache	*k = &colcache[colcache_next];
+	size_t		 i, len, off = 0;
+
+	if (cols->n > COLCACHE_COLS || textlen > COLCACHE_TEXT)
+		return;
+	for (i = 0; i < cols->n; i++) {
+		if (!cqlop_type_plain(cols->cols[i].type))
+			return;
+		len = strlen(cols->cols[i].name) + 1;
+		if (off + len > COLCACHE_NAMES)
+			return;
+		off += len;
+	}
+	colcache_next = (colcache_next + 1) % COLCACHE_SLOTS;
+	off = 0;
+	for (i = 0; i < cols->n; i++) {
+		k->kinds[i] = (int)cols->cols[i].type->kind;
+		len = strlen(cols->cols[i].name) + 1;
+		memcpy(k->names + off, cols->cols[i].name, len);
+		off += len;
+	}
+	k->nameslen = off;
+	k->n = cols->n;
+	k->compact = compact;
+	memcpy(k->text, text, textlen);
+	k->textlen = textlen;
+	k->used = 1;
+}
+
 static void
 cqlop_columns(struct ans *a, const struct result_columns *cols)
 {
-	char	*type;
-	size_t	 i;
+	size_t	i, start;
 
-	ans_raw(a, "[");
-	for (i = 0; i < cols->n; i++) {
-		if (i > 0)
-			ans_raw(a, a->compact ? "," : ", ");
-		ans_raw(a, "{");
-		jsonval_write_string(&a->w, "name", 4);
-		ans_raw(a, a->compact ? ":" : ": ");
-		ans_string(a, cols->cols[i].name);
-		ans_key(a, "type");
-		type = cqltype_format(cols->cols[i].type);
-		ans_string(a, type);
-		free(type);
-		ans_raw(a, "}");
+	for (i = 0; i < COLCACHE_SLOTS; i++) {
+		if (colcache_match(&colcache[i], a->compact, cols)) {
+			ans_rawn(a, colcache[i].text, colcache[i].textlen);
+			return;
+		}
 	}
-	ans_raw(a, "]");
+	start = a->w.len;
+	cqlop_columns_write(a, cols);
+	if (wbuf_ok(&a->w))
+		colcache_put(a->compact, cols, a->w.p + start,
+		    a->w.len - start);
 }
 
 /* Rows as arrays in column order, each value exact (jsonval.h). */
@@ -612,12 +732,14 @@ cqlop_rows(struct ans *a, const struct result *res,
 	ans_key(a, "columns");
 	cqlop_columns(a, &res->columns);
 	ans_key(a, "rows");
-	ans_raw(a, "[");
+	ans_lit(a, "[");
 	for (i = 0; i < res->rows_count; i++) {
-		ans_raw(a, i > 0 ? (a->compact ? ",[" : ", [") : "[");
+		if (i > 0)
+			ans_comma(a);
+		ans_lit(a, "[");
 		for (j = 0; j < res->columns.n; j++) {
 			if (j > 0)
-				ans_raw(a, a->compact ? "," : ", ");
+				ans_comma(a);
 			cell = result_cell(res, i, j);
 			p = NULL;
 			if (cell != NULL && cell->state == BYTES_VALUE)
@@ -627,11 +749,11 @@ cqlop_rows(struct ans *a, const struct result *res,
 			    errlen) != 0)
 				return (-1);
 		}
-		ans_raw(a, "]");
+		ans_lit(a, "]");
 		if (!wbuf_ok(&a->w))
 			return (0);	/* creq_reply says it is too large */
 	}
-	ans_raw(a, "]");
+	ans_lit(a, "]");
 	return (0);
 }
 

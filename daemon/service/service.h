@@ -209,7 +209,7 @@ struct creq {
 	struct jpfield		*fields;	/* the request's members */
 	unsigned int		 nfields;
 	unsigned int		 fieldcap;
-	uint32_t		 keymask;	/* first bytes of their names */
+	uint64_t		 keymask;	/* hints of their names */
 	char			*keyspace;	/* the client's, at start */
 	/* An answer decided when the line was read (a parse error). */
 	const char		*early_code;
@@ -246,6 +246,7 @@ struct client {
 	struct cbuf		*in;		/* a partial line, or NULL */
 	struct cbuf		*out;		/* unsent answers, or NULL */
 	struct creq_list	 reqs;		/* read and unanswered */
+	struct creq		*next_wait;	/* first waiting one in reqs */
 	unsigned int		 nreqs;
 	unsigned int		 nrunning;
 	char			*keyspace;	/* use; NULL: none */
@@ -269,6 +270,8 @@ void		 client_kick(struct client *);
 void		 client_write(struct client *, const void *, size_t);
 /* The request was answered: drop it and start what may start. */
 void		 creq_finish(struct creq *);
+/* Take a request off its client's list (the caller counts). */
+void		 client_req_remove(struct client *, struct creq *);
 /* Prefix for logs: "client 12 (uid 1000 pid 345)". */
 const char	*client_name(struct client *);
 /* Bytes the daemon holds for this client (buffers), for tests. */
@@ -299,6 +302,12 @@ void		 ans_int(struct ans *, int64_t);
 void		 ans_bool(struct ans *, int);
 void		 ans_null(struct ans *);
 void		 ans_raw(struct ans *, const char *);
+void		 ans_rawn(struct ans *, const char *, size_t);
+/* A string literal, its length known. */
+#define ans_lit(a, s)	ans_rawn((a), "" s "", sizeof (s) - 1)
+/* The separators, as compact says. */
+void		 ans_comma(struct ans *);
+void		 ans_colon(struct ans *);
 /* A jansson value (stolen: decref'd here). */
 void		 ans_json(struct ans *, json_t *);
 void		 ans_hex(struct ans *, const uint8_t *, size_t, int prefix);

@@ -16,6 +16,21 @@
 #endif
 #define printflike(a, b) __attribute__((__format__(__printf__, a, b)))
 
+/*
+ * Free lists keep freed objects of hot paths for reuse.  They are off
+ * under AddressSanitizer, so that it still sees every use after free.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define FREELIST_ON	0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FREELIST_ON	0
+#endif
+#endif
+#ifndef FREELIST_ON
+#define FREELIST_ON	1
+#endif
+
 /* xmalloc.c */
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
@@ -26,6 +41,25 @@ char	*xstrndup(const char *, size_t);
 void	*xmemdup(const void *, size_t);
 int	 xasprintf(char **, const char *, ...) printflike(2, 3);
 int	 xvasprintf(char **, const char *, va_list) printflike(2, 0);
+
+/*
+ * freelist.c: freed objects kept for reuse, at most max of them, all let
+ * go when none is out.  freelist_get returns a kept object (its contents
+ * as they were put back) or NULL for the caller to allocate; either way
+ * the object is counted out until freelist_put.  drop (or NULL) frees
+ * what an object holds before it is freed for good.
+ */
+struct freelist {
+	unsigned int	  max;
+	unsigned int	  n;		/* kept */
+	unsigned int	  live;		/* out */
+	void		**kept;
+	void		(*drop)(void *);
+};
+#define FREELIST_INITIALIZER(max, drop)	{ (max), 0, 0, NULL, (drop) }
+void	*freelist_get(struct freelist *);
+void	 freelist_put(struct freelist *, void *);
+void	 freelist_clear(struct freelist *);
 
 /* log.c */
 enum log_level {

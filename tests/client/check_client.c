@@ -8,8 +8,10 @@
 #include <sys/wait.h>
 
 #include <check.h>
+#include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -633,6 +635,181 @@ START_TEST(test_async_lost)
 }
 END_TEST
 
+/*
+ * A listener whose queue is full: listen(fd, 0) with one connection
+ * already waiting, so a non-blocking connect gets EAGAIN and no
+ * connection is pending.  After accept_after_ms (-1: never) a thread
+ * accepts everything and answers pings, as a daemon that paused its
+ * accepts (EMFILE, a connect storm) and then caught up.
+ */
+struct backlog {
+	char		 path[108];
+	int		 lfd;
+	int		 filler;
+	int		 accept_after_ms;
+	int		 stop[2];
+	pthread_t	 thread;
+	int		 accepted;	/* under the thread only until join */
+};
+
+/* Answer each ping line on fd with {"id":N,"ok":true}; 0 at EOF. */
+static int
+backlog_serve(int fd)
+{
+	char			 buf[512], out[64], *p;
+	unsigned long long	 id;
+	ssize_t			 n;
+	int			 len;
+
+	if ((n = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT)) <= 0)
+		return (n < 0 && errno == EAGAIN);
+	buf[n] = '\0';
+	for (p = buf; (p = strstr(p, "{\"id\":")) != NULL; p++) {
+		if (sscanf(p, "{\"id\":%llu,\"op\":\"ping\"}", &id) != 1)
+			continue;
+		len = snprintf(out, sizeof out, "{\"id\":%llu,\"ok\":true}\n",
+		    id);
+		(void)send(fd, out, (size_t)len, MSG_NOSIGNAL);
+	}
+	return (1);
+}
+
+static void *
+backlog_thread(void *arg)
+{
+	struct backlog	*b = arg;
+	struct pollfd	 pfd[10];
+	int		 fds[8], nfds = 0, i, j, n, fd;
+
+	/* The "daemon" is busy: nothing accepted for a while. */
+	pfd[0].fd = b->stop[0];
+	pfd[0].events = POLLIN;
+	if (poll(pfd, 1, b->accept_after_ms) != 0)
+		return (NULL);
+	for (;;) {
+		n = 0;
+		pfd[n].fd = b->stop[0];
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = b->lfd;
+		pfd[n++].events = POLLIN;
+		for (i = 0; i < nfds; i++) {
+			pfd[n].fd = fds[i];
+			pfd[n++].events = POLLIN;
+		}
+		if (poll(pfd, (nfds_t)n, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents)
+			break;
+		for (i = j = 0; i < nfds; i++) {
+			if (pfd[i + 2].revents && !backlog_serve(fds[i]))
+				close(fds[i]);
+			else
+				fds[j++] = fds[i];
+		}
+		nfds = j;
+		if ((pfd[1].revents & POLLIN) && nfds < 8 &&
+		    (fd = accept(b->lfd, NULL, NULL)) != -1) {
+			fds[nfds++] = fd;
+			b->accepted++;
+		}
+	}
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	return (NULL);
+}
+
+static void
+backlog_start(struct backlog *b, int accept_after_ms)
+{
+	struct sockaddr_un	sun;
+	int			probe, rv;
+
+	memset(b, 0, sizeof *b);
+	snprintf(b->path, sizeof b->path, "%s/full.sock", fk.dir);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", b->path);
+	b->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ne(b->lfd, -1);
+	ck_assert_int_eq(bind(b->lfd, (struct sockaddr *)&sun, sizeof sun), 0);
+	ck_assert_int_eq(listen(b->lfd, 0), 0);
+	/* Fill the queue, and check that it is full now. */
+	b->filler = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(b->filler, (struct sockaddr *)&sun,
+	    sizeof sun), 0);
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	rv = connect(probe, (struct sockaddr *)&sun, sizeof sun);
+	ck_assert_msg(rv == -1 && errno == EAGAIN, "queue not full: %d %s",
+	    rv, strerror(errno));
+	close(probe);
+	b->accept_after_ms = accept_after_ms;
+	ck_assert_int_eq(pipe(b->stop), 0);
+	ck_assert_int_eq(pthread_create(&b->thread, NULL, backlog_thread, b),
+	    0);
+}
+
+static void
+backlog_stop(struct backlog *b)
+{
+	(void)write(b->stop[1], "x", 1);
+	pthread_join(b->thread, NULL);
+	close(b->stop[0]);
+	close(b->stop[1]);
+	close(b->filler);
+	close(b->lfd);
+	unlink(b->path);
+}
+
+/* A full listen queue is waited out: the call succeeds once accepted. */
+START_TEST(test_backlog_full_waits)
+{
+	struct backlog	 b;
+	struct cqlp	*c;
+	long long	 t0;
+
+	/* Opened before the socket exists, so the ping does the connect. */
+	snprintf(b.path, sizeof b.path, "%s/full.sock", fk.dir);
+	c = cqlp_open(b.path);
+	ck_assert_int_eq(cqlp_errno(c), CQLP_ERR_NOENT);
+	backlog_start(&b, 300);
+	cqlp_set_timeout(c, 5000);
+	t0 = ms_now();
+	ck_assert_msg(cqlp_ping(c) == CQLP_OK, "ping: %s: %s",
+	    cqlp_error_code(c), cqlp_error_message(c));
+	ck_assert_int_ge(ms_now() - t0, 250);
+	ck_assert_int_lt(ms_now() - t0, 4000);
+	/* A second call goes over the same connection. */
+	ck_assert_int_eq(cqlp_ping(c), CQLP_OK);
+	cqlp_close(c);
+	backlog_stop(&b);
+	ck_assert_int_eq(b.accepted, 2);	/* the filler and us */
+}
+END_TEST
+
+/* A queue that stays full: a clean timeout at the deadline. */
+START_TEST(test_backlog_full_timeout)
+{
+	struct backlog	 b;
+	struct cqlp	*c;
+	long long	 t0;
+
+	snprintf(b.path, sizeof b.path, "%s/full.sock", fk.dir);
+	c = cqlp_open(b.path);
+	ck_assert_int_eq(cqlp_errno(c), CQLP_ERR_NOENT);
+	backlog_start(&b, -1);
+	cqlp_set_timeout(c, 300);
+	t0 = ms_now();
+	ck_assert_int_eq(cqlp_ping(c), CQLP_ERR_TIMEOUT);
+	ck_assert_str_eq(cqlp_error_code(c), "client_timeout");
+	ck_assert_ptr_nonnull(strstr(cqlp_error_message(c), b.path));
+	ck_assert_int_ge(ms_now() - t0, 280);
+	ck_assert_int_lt(ms_now() - t0, 2000);
+	cqlp_close(c);
+	backlog_stop(&b);
+	ck_assert_int_eq(b.accepted, 0);
+}
+END_TEST
+
 static Suite *
 client_suite(void)
 {
@@ -658,6 +835,8 @@ client_suite(void)
 	tcase_add_test(tc, test_refused_by_daemon);
 	tcase_add_test(tc, test_async);
 	tcase_add_test(tc, test_async_lost);
+	tcase_add_test(tc, test_backlog_full_waits);
+	tcase_add_test(tc, test_backlog_full_timeout);
 	suite_add_tcase(s, tc);
 	return (s);
 }

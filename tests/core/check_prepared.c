@@ -29,6 +29,7 @@
 #include "prepared.h"
 #include "mockproc.h"
 #include "testloop.h"
+#include "selffree.h"
 
 #define NODES		3
 #define WAIT_MS		15000
@@ -851,6 +852,28 @@ START_TEST(test_channel_idle)
 }
 END_TEST
 
+/* An idle channel closes from its timer; its memory goes a turn later. */
+START_TEST(test_channel_idle_defers_free)
+{
+	struct prepared_config	 cfg;
+	struct prepared		*p;
+
+	ck_assert_msg(selffree_selftest(T->base), "detector blind");
+	selffree_count = 0;
+	prepared_config_default(&cfg);
+	cfg.channel_idle_ms = 50;
+	cfg.prepare_on_all_hosts = 0;
+	t_cache(&cfg);
+	p = t_get("ks", "SELECT v FROM t WHERE k = ?");
+	ck_assert_uint_eq(prepared_metrics(T->pc)->channels_open, 1);
+	ck_assert_msg(selffree_until(T->base, cond_no_channel, NULL, WAIT_MS),
+	    "the idle channel never closed");
+	selffree_until(T->base, NULL, NULL, 20);
+	ck_assert_int_eq(selffree_count, 0);
+	prepared_unref(p);
+}
+END_TEST
+
 static int
 cond_invalidated(void *arg)
 {
@@ -901,6 +924,7 @@ prepared_suite(void)
 	tcase_add_test(tc, test_errors_and_cancel);
 	tcase_add_test(tc, test_handles);
 	tcase_add_test(tc, test_channel_idle);
+	tcase_add_test(tc, test_channel_idle_defers_free);
 	tcase_add_test(tc, test_schema_invalidation);
 	suite_add_tcase(s, tc);
 	return (s);

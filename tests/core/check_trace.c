@@ -4,7 +4,8 @@
  * mockproc_start_args): a fetch started right after the traced request
  * waits and returns the whole trace; a fetch bounded to 50 ms times out
  * with the stable message; an unknown session times out too; a cancelled
- * fetch never calls back.
+ * fetch never calls back; a fetch ended by its own deadline timer is
+ * freed a loop turn later, not inside that timer's callback.
  * Skipped (77) only when the cqlmock binary is missing.
  */
 #include <check.h>
@@ -28,6 +29,7 @@
 #include "trace.h"
 #include "mockproc.h"
 #include "testloop.h"
+#include "selffree.h"
 
 #define WAIT_MS		15000
 #define TRACE_DELAY	200
@@ -268,6 +270,26 @@ START_TEST(test_fetch_unknown_and_cancel)
 }
 END_TEST
 
+/* The deadline ends the fetch; its memory goes a loop turn later. */
+START_TEST(test_deadline_defers_free)
+{
+	struct fetched	f;
+	uint8_t		id[16];
+
+	ck_assert_msg(selffree_selftest(T->base), "detector blind");
+	selffree_count = 0;
+	memset(id, 0x3c, sizeof id);
+	memset(&f, 0, sizeof f);
+	trace_fetch(T->c, id, 50, t_fetched, &f);
+	ck_assert(selffree_until(T->base, cond_flag, &f.done, WAIT_MS));
+	ck_assert_int_eq(f.err, CORE_ETIMEOUT);
+	/* Let the deferred release run, then nothing freed itself. */
+	selffree_until(T->base, NULL, NULL, 20);
+	ck_assert_int_eq(f.done, 1);
+	ck_assert_int_eq(selffree_count, 0);
+}
+END_TEST
+
 static Suite *
 trace_suite(void)
 {
@@ -280,6 +302,7 @@ trace_suite(void)
 	tcase_add_test(tc, test_fetch_any_host);
 	tcase_add_test(tc, test_fetch_timeout);
 	tcase_add_test(tc, test_fetch_unknown_and_cancel);
+	tcase_add_test(tc, test_deadline_defers_free);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -50,6 +50,8 @@ struct fakenode {
 	enum fakenode_mode	 mode;
 	char			*user;
 	char			*pass;
+	fakenode_query_fn	 query_fn;
+	void			*query_arg;
 	struct fakesession	*sessions[FAKE_MAX_SESSIONS];
 	struct held		*held;
 	size_t			 nheld;
@@ -169,6 +171,29 @@ fake_simple(struct fakesession *s, uint8_t v, int16_t stream, uint8_t op)
 	wbuf_free(&w);
 }
 
+/* A RESULT written by the test's query function; 0 if it declined. */
+static int
+fake_scripted(struct fakesession *s, uint8_t v, int16_t stream,
+    struct slice q)
+{
+	struct fakenode	*n = s->node;
+	struct wbuf	 w;
+	size_t		 start;
+
+	if (n->query_fn == NULL)
+		return (0);
+	wbuf_init(&w, 0);
+	start = frame_begin(&w, v, 1, 0, stream, OP_RESULT);
+	if (!n->query_fn((const char *)q.p, q.n, &w, n->query_arg)) {
+		wbuf_free(&w);
+		return (0);
+	}
+	frame_end(&w, start);
+	fake_send(s, &w);
+	wbuf_free(&w);
+	return (1);
+}
+
 static void
 fake_hold(struct fakesession *s, uint8_t v, int16_t stream)
 {
@@ -251,6 +276,8 @@ fake_request(struct fakesession *s, const struct frame_header *h,
 			    "you asked for it");
 			break;
 		}
+		if (rbuf_ok(&r) && fake_scripted(s, h->version, h->stream, q))
+			break;
 		if (n->mode == FAKE_HOLD)
 			fake_hold(s, h->version, h->stream);
 		else
@@ -389,6 +416,13 @@ void
 fakenode_set_mode(struct fakenode *n, enum fakenode_mode m)
 {
 	n->mode = m;
+}
+
+void
+fakenode_set_query_fn(struct fakenode *n, fakenode_query_fn fn, void *arg)
+{
+	n->query_fn = fn;
+	n->query_arg = arg;
 }
 
 void

@@ -4,7 +4,7 @@
  * protocol (OPTIONS, STARTUP, AUTH_RESPONSE, REGISTER, QUERY) to drive
  * the cases a real node or cqlmock will not produce on demand: a version
  * refusal, answers held back or never sent, frames too large, answers on
- * streams nobody asked on.
+ * streams nobody asked on, system tables scripted by the test.
  */
 #ifndef CQLP_FAKENODE_H
 #define CQLP_FAKENODE_H
@@ -31,12 +31,23 @@ struct fakenode_stats {
 };
 
 struct fakenode;
+struct wbuf;
+
+/*
+ * Answers QUERY text q (len bytes) by writing a RESULT body (kind first)
+ * into body and returning 1; 0 leaves the query to the mode.
+ */
+typedef int	(*fakenode_query_fn)(const char *q, size_t len,
+		     struct wbuf *body, void *arg);
 
 /* Listen on 127.0.0.1, any port; max_version is the highest spoken. */
 struct fakenode	*fakenode_new(struct event_base *, int max_version);
 void		 fakenode_free(struct fakenode *);
 uint16_t	 fakenode_port(struct fakenode *);
 void		 fakenode_set_mode(struct fakenode *, enum fakenode_mode);
+/* Script QUERY answers (system tables, ...); NULL fn: none. */
+void		 fakenode_set_query_fn(struct fakenode *, fakenode_query_fn,
+		     void *);
 /* Require PasswordAuthenticator credentials. */
 void		 fakenode_set_auth(struct fakenode *, const char *,
 		     const char *);
