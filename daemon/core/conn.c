@@ -50,7 +50,7 @@ struct conn_req {
 };
 
 /* Answered requests kept for reuse: one per request is a lot of mallocs. */
-static struct freelist	conn_req_fl = FREELIST_INITIALIZER(256, NULL);
+static struct freelist	conn_req_fl = FREELIST_INITIALIZER(256, 0, NULL);
 
 static struct conn_req *
 conn_req_new(void)

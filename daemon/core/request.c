@@ -120,7 +120,7 @@ struct request {
 	uint64_t		 keep_buf[REQ_KEEP_INLINE / sizeof (uint64_t)];
 };
 
-static struct freelist	req_fl = FREELIST_INITIALIZER(REQ_POOL_MAX, NULL);
+static struct freelist	req_fl = FREELIST_INITIALIZER(REQ_POOL_MAX, 0, NULL);
 
 static void	req_finish(struct request *);
 static void	req_free(struct request *);

@@ -56,7 +56,8 @@ result_kind_name(enum result_kind k)
 
 /* Freed results kept for reuse: every request makes one. */
 #define RESULT_POOL_MAX	256
-static struct freelist	result_fl = FREELIST_INITIALIZER(RESULT_POOL_MAX, NULL);
+static struct freelist	result_fl = FREELIST_INITIALIZER(RESULT_POOL_MAX, 0,
+    NULL);
 
 struct result *
 result_new(void)

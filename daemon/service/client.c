@@ -52,13 +52,14 @@ struct cbuf {
 static uint8_t		 client_scratch[CLIENT_SCRATCH];
 
 /*
- * Output buffers start at CBUF_SIZE and are kept for reuse (cbuf_fl); a
- * partial input line gets one of its size (at least CBUF_IN_MIN), as an
+ * Output buffers start at CBUF_SIZE and are kept for reuse (cbuf_fl; a
+ * few even when none is in use, as every loop turn gives them all back);
+ * a partial input line gets one of its size (at least CBUF_IN_MIN), as an
  * idle client may keep it.
  */
-#define CBUF_SIZE	4096
+#define CBUF_SIZE	2048
 #define CBUF_IN_MIN	256
-static struct freelist	 cbuf_fl = FREELIST_INITIALIZER(32, NULL);
+static struct freelist	 cbuf_fl = FREELIST_INITIALIZER(32, 8, NULL);
 
 /* Send at once rather than at the end of the turn past this many bytes. */
 #define CLIENT_FLUSH_AT	65536

@@ -44,7 +44,7 @@
 
 /* Freed requests kept for reuse (they are big enough to be worth it). */
 #define CREQ_POOL_MAX	256
-static struct freelist	creq_fl = FREELIST_INITIALIZER(CREQ_POOL_MAX, NULL);
+static struct freelist	creq_fl = FREELIST_INITIALIZER(CREQ_POOL_MAX, 0, NULL);
 
 static struct creq *
 creq_new(void)

@@ -91,7 +91,8 @@ struct cqlop {
 };
 TAILQ_HEAD(, cqlop)	cqlops = TAILQ_HEAD_INITIALIZER(cqlops);
 
-static struct freelist	cqlop_fl = FREELIST_INITIALIZER(CQLOP_POOL_MAX, NULL);
+static struct freelist	cqlop_fl = FREELIST_INITIALIZER(CQLOP_POOL_MAX, 0,
+    NULL);
 
 static const uint8_t	cql_empty[1];
 

@@ -1,9 +1,9 @@
 /*
  * freelist.c: objects of a hot path kept for reuse instead of going back
  * to malloc one by one.  A list holds at most its max, and it is emptied
- * when the last object out comes back (nothing in flight), so a quiet
- * daemon keeps none: the memory goes back to malloc, where idle clients
- * can use it.  Off under AddressSanitizer (FREELIST_ON), which then sees
+ * (down to its small reserve) when the last object out comes back:
+ * nothing in flight, so a quiet daemon keeps (almost) none and the memory
+ * goes back to malloc, where idle clients can use it.  Off under AddressSanitizer (FREELIST_ON), which then sees
  * every object freed.
  */
 #include <stdlib.h>
@@ -36,7 +36,8 @@ freelist_put(struct freelist *fl, void *p)
 	if (fl->live == 0)
 		fatalx("%s: more objects back than out", __func__);
 	fl->live--;
-	if (FREELIST_ON && fl->live > 0 && fl->n < fl->max) {
+	if (FREELIST_ON && (fl->live > 0 || fl->n < fl->reserve) &&
+	    fl->n < fl->max) {
 		if (fl->kept == NULL)
 			fl->kept = xreallocarray(NULL, fl->max,
 			    sizeof *fl->kept);
@@ -45,13 +46,13 @@ freelist_put(struct freelist *fl, void *p)
 	}
 	freelist_drop(fl, p);
 	if (fl->live == 0)
-		freelist_clear(fl);
+		freelist_trim(fl, fl->reserve);
 }
 
-/* Let every kept object go (the array of them stays for next time). */
+/* Let kept objects go down to keep (the array of them stays). */
 void
-freelist_clear(struct freelist *fl)
+freelist_trim(struct freelist *fl, unsigned int keep)
 {
-	while (fl->n > 0)
+	while (fl->n > keep)
 		freelist_drop(fl, fl->kept[--fl->n]);
 }

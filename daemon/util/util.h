@@ -43,23 +43,25 @@ int	 xasprintf(char **, const char *, ...) printflike(2, 3);
 int	 xvasprintf(char **, const char *, va_list) printflike(2, 0);
 
 /*
- * freelist.c: freed objects kept for reuse, at most max of them, all let
- * go when none is out.  freelist_get returns a kept object (its contents
- * as they were put back) or NULL for the caller to allocate; either way
- * the object is counted out until freelist_put.  drop (or NULL) frees
- * what an object holds before it is freed for good.
+ * freelist.c: freed objects kept for reuse, at most max of them, all but
+ * reserve let go when none is out.  freelist_get returns a kept object
+ * (its contents as they were put back) or NULL for the caller to
+ * allocate; either way the object is counted out until freelist_put.
+ * drop (or NULL) frees what an object holds before it is freed for good.
  */
 struct freelist {
 	unsigned int	  max;
+	unsigned int	  reserve;
 	unsigned int	  n;		/* kept */
 	unsigned int	  live;		/* out */
 	void		**kept;
 	void		(*drop)(void *);
 };
-#define FREELIST_INITIALIZER(max, drop)	{ (max), 0, 0, NULL, (drop) }
+#define FREELIST_INITIALIZER(max, reserve, drop)			\
+	{ (max), (reserve), 0, 0, NULL, (drop) }
 void	*freelist_get(struct freelist *);
 void	 freelist_put(struct freelist *, void *);
-void	 freelist_clear(struct freelist *);
+void	 freelist_trim(struct freelist *, unsigned int);
 
 /* log.c */
 enum log_level {
