@@ -286,9 +286,13 @@ listener_open(const char *path, int readonly, const struct config *cfg,
 		return (NULL);
 	}
 	umask(old);
-	if (chmod(path, cfg->socket_mode) != 0 ||
-	    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    chown(path, uid, gid) != 0)) {
+	/*
+	 * The umask gave the mode.  The owner is set without following
+	 * links: if someone swapped the path for a symlink in a shared
+	 * directory, its target must not change hands.
+	 */
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    lchown(path, uid, gid) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		unlink(path);
 		close(fd);

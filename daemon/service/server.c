@@ -456,7 +456,13 @@ server_finish(void)
 void
 server_check_drained(void)
 {
-	if (srv->state != SERVER_DRAINING || srv->nclients != 0)
+	/*
+	 * Requests whose client has gone are still running: a write sent
+	 * by a client that closed right after it must still reach the
+	 * cluster, so wait for them too (the drain time bounds it).
+	 */
+	if (srv->state != SERVER_DRAINING || srv->nclients != 0 ||
+	    srv->inflight != 0)
 		return;
 	log_info("every client answered; closing the cluster connections");
 	server_set_state(SERVER_CLOSING);

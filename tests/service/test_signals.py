@@ -148,6 +148,26 @@ def test_sigterm_answers_everything():
             assert "every client answered" in s.log_text()
 
 
+def test_drain_waits_for_orphans():
+    """A client that sends a write and closes at once, then SIGTERM: the
+    write still reaches the cluster before the daemon exits."""
+    with Svc(nodes=1) as s:
+        setup_table(s)
+        s.mock.delay(1, 800)
+        c = s.client()
+        c.send_many([{"id": 1, "op": "ping"},
+                     {"id": 2, "cql": "INSERT INTO ks.s (k, v) VALUES (?, ?)",
+                      "values": [7, 70]}])
+        c.close()
+        s.signal(signal.SIGTERM)
+        assert s.wait_exit(10) == 0
+        s.mock.delay(1, 0)
+        s.start()
+        with s.client() as c2:
+            a = c2.ok({"cql": "SELECT v FROM ks.s WHERE k = 7"})
+            assert a["rows"] == [[70]], a
+
+
 def test_drain_timeout_and_second_signal():
     with Svc(nodes=1, listen={"drain_timeout": "300ms"}) as s:
         setup_table(s)
@@ -299,6 +319,7 @@ def test_check_config():
 
 if __name__ == "__main__":
     run_tests([test_sighup_under_load, test_sigterm_answers_everything,
+               test_drain_waits_for_orphans,
                test_drain_timeout_and_second_signal,
                test_notify_and_watchdog, test_socket_activation,
                test_check_config])
