@@ -538,11 +538,17 @@ cqlval_duration_format(int32_t months, int32_t days, int64_t ns, char *out,
 	return (bad ? -1 : (int)o);
 }
 
-/* Accumulates a duration with Cassandra's overflow checks. */
+/*
+ * Accumulates the magnitudes of a duration with Cassandra's overflow
+ * checks; a negative duration may reach one more than the positive
+ * maximum, so that INT32_MIN months or days and INT64_MIN nanoseconds
+ * (which cqlval_duration_format writes) read back.
+ */
 struct dur {
-	int64_t	months;
-	int64_t	days;
-	int64_t	ns;
+	uint64_t	months;
+	uint64_t	days;
+	uint64_t	ns;
+	int		neg;
 };
 
 /* Units in the order Cassandra requires them, with what one is worth. */
@@ -567,16 +573,30 @@ static const struct {
 static int
 dur_add(struct dur *d, int field, int64_t v, int64_t mult)
 {
-	int64_t	*f = field == 0 ? &d->months : (field == 1 ? &d->days :
+	uint64_t	*f = field == 0 ? &d->months : (field == 1 ? &d->days :
 	    &d->ns);
-	int64_t	 max = field == 2 ? INT64_MAX : INT32_MAX;
+	uint64_t	 max, uv = (uint64_t)v, um = (uint64_t)mult;
 
-	if (v != 0 && mult > max / v)
+	max = field == 2 ? (uint64_t)INT64_MAX : (uint64_t)INT32_MAX;
+	if (d->neg)
+		max++;
+	if (v < 0 || mult < 0)
 		return (-1);
-	if (*f > max - v * mult)
+	if (uv != 0 && um > max / uv)
 		return (-1);
-	*f += v * mult;
+	if (*f > max - uv * um)
+		return (-1);
+	*f += uv * um;
 	return (0);
+}
+
+/* A magnitude with its sign; m is at most the type's maximum + 1. */
+static int64_t
+dur_signed(uint64_t m, int neg)
+{
+	if (!neg || m == 0)
+		return ((int64_t)m);
+	return (-(int64_t)(m - 1) - 1);
 }
 
 /* "12h30m": number-unit pairs, units in decreasing order, none twice. */
@@ -703,11 +723,10 @@ int
 cqlval_duration_parse(const char *s, int32_t *months, int32_t *days,
     int64_t *ns)
 {
-	struct dur	d = { 0, 0, 0 };
-	int		neg = 0;
+	struct dur	d = { 0, 0, 0, 0 };
 
 	if (*s == '-') {
-		neg = 1;
+		d.neg = 1;
 		s++;
 	}
 	if (*s == 'P') {
@@ -715,9 +734,9 @@ cqlval_duration_parse(const char *s, int32_t *months, int32_t *days,
 			return (-1);
 	} else if (dur_parse_units(s, &d) != 0)
 		return (-1);
-	*months = (int32_t)(neg ? -d.months : d.months);
-	*days = (int32_t)(neg ? -d.days : d.days);
-	*ns = neg ? -d.ns : d.ns;
+	*months = (int32_t)dur_signed(d.months, d.neg);
+	*days = (int32_t)dur_signed(d.days, d.neg);
+	*ns = dur_signed(d.ns, d.neg);
 	return (0);
 }
 
@@ -987,16 +1006,26 @@ cqlval_decimal_from_string(const char *s, int32_t *scale, struct wbuf *w)
 		if (!isdigit((unsigned char)*p) && !((*p == '-' || *p == '+') &&
 		    isdigit((unsigned char)p[1])))
 			return (-1);
+		/*
+		 * Only the final scale (digits after the point minus the
+		 * exponent) must fit in int32: the exponent itself may go
+		 * past int32 ("8.93725491E+2147483656" is scale INT32_MIN).
+		 * Bounding it to twice the int32 range keeps nf - exp from
+		 * overflowing.
+		 */
 		errno = 0;
 		exp = strtoll(p, &ep, 10);
-		if (errno != 0 || exp > INT32_MAX || exp < INT32_MIN)
+		if (errno != 0 || exp > 2 * (int64_t)INT32_MAX ||
+		    exp < 2 * (int64_t)INT32_MIN)
 			return (-1);
 		p = ep;
 	}
 	if (*p != '\0')
 		return (-1);
+	if (ni + nf > VARINT_MAX_DIGITS)
+		return (-1);
 	sc = (int64_t)nf - exp;
-	if (sc > INT32_MAX || sc < INT32_MIN || ni + nf > VARINT_MAX_DIGITS)
+	if (sc > INT32_MAX || sc < INT32_MIN)
 		return (-1);
 	digits = xmalloc(ni + nf + 1);
 	memcpy(digits, ip, ni);

@@ -994,6 +994,43 @@ config_free(struct config *cfg)
 	free(cfg);
 }
 
+/*
+ * A list key, wrapped onto tab-indented continuation lines at about
+ * CF_DUMP_WRAP columns: the reader refuses long lines, and the dump must
+ * load back. An item alone on a continuation line always fits, since it
+ * was read from a line at least one character longer.
+ */
+#define CF_DUMP_WRAP	72
+static void
+cf_dump_list(const struct cf_key *k, const struct config_list *l,
+    struct wbuf *w)
+{
+	size_t	i, col, len;
+
+	wbuf_raw(w, k->name, strlen(k->name));
+	wbuf_raw(w, " =", 2);
+	col = strlen(k->name) + 2;
+	if (l->n == 0)
+		wbuf_u8(w, ' ');
+	for (i = 0; i < l->n; i++) {
+		len = strlen(l->v[i]);
+		if (i > 0) {
+			wbuf_u8(w, ',');
+			col++;
+		}
+		if (col + 1 + len > CF_DUMP_WRAP) {
+			wbuf_raw(w, "\n\t", 2);
+			col = 8;
+		} else {
+			wbuf_u8(w, ' ');
+			col++;
+		}
+		wbuf_raw(w, l->v[i], len);
+		col += len;
+	}
+	wbuf_u8(w, '\n');
+}
+
 void
 config_dump(const struct config *cfg, struct wbuf *w)
 {
@@ -1010,6 +1047,11 @@ config_dump(const struct config *cfg, struct wbuf *w)
 			    section);
 			wbuf_raw(w, line, strlen(line));
 			free(line);
+		}
+		if (k->type == CF_LIST && !(k->flags & CF_SECRET)) {
+			cf_dump_list(k, (const struct config_list *)
+			    ((const char *)cfg + k->off), w);
+			continue;
 		}
 		v = cf_get(cfg, k);
 		if ((k->flags & CF_SECRET) && *v != '\0') {

@@ -278,6 +278,81 @@ START_TEST(test_dump)
 }
 END_TEST
 
+/*
+ * Long lists are dumped on continuation lines the reader accepts (fuzz
+ * finding config-1): dump -> load -> equal, and no line over the limit.
+ */
+START_TEST(test_dump_long_lists)
+{
+	struct config	*c, *back;
+	struct wbuf	 w;
+	char		*d, *text, item[256], name[200];
+	const char	*p;
+	size_t		 i, n;
+
+	wbuf_init(&w, 0);
+	p = "[cluster]\ncontact_points = ";
+	wbuf_raw(&w, p, strlen(p));
+	for (i = 0; i < 40; i++) {
+		snprintf(item, sizeof item, "%shost-number-%02zu.example.com",
+		    i == 0 ? "" : i % 3 == 0 ? "\n    " : ", ", i);
+		wbuf_raw(&w, item, strlen(item));
+	}
+	/* An item as long as a continuation line allows (195 + tab). */
+	memset(name, 'a', 195);
+	for (i = 60; i < 195; i += 61)
+		name[i] = '.';
+	name[195] = '\0';
+	snprintf(item, sizeof item, "\n\t%s\n", name);
+	wbuf_raw(&w, item, strlen(item));
+	p = "[listen]\nallow_uids =\n";
+	wbuf_raw(&w, p, strlen(p));
+	for (i = 0; i < 60; i++) {
+		snprintf(item, sizeof item, "  user%zu\n", i);
+		wbuf_raw(&w, item, strlen(item));
+	}
+	wbuf_u8(&w, '\0');
+	text = (char *)wbuf_steal(&w, &n);
+	c = load(text);
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_uint_eq(c->contact_points.n, 41);
+	ck_assert_str_eq(c->contact_points.v[40], name);
+	ck_assert_uint_eq(c->allow_uids.n, 60);
+
+	d = dump(c);
+	for (p = d; *p != '\0'; p += n + (p[n] == '\n')) {
+		n = strcspn(p, "\n");
+		ck_assert_msg(n + 1 <= 197, "line of %zu: %.*s", n, (int)n, p);
+	}
+	ck_assert_ptr_nonnull(strstr(d, "\ncontact_points = "
+	    "host-number-00.example.com, host-number-01.example.com,\n\t"));
+	back = load(d);
+	ck_assert_msg(back != NULL, "%s\n%s", err, d);
+	free(back->password);
+	back->password = xstrdup(c->password);
+	ck_assert_msg(config_equal(c, back), "dump differs:\n%s", d);
+	config_free(back);
+	free(d);
+	config_free(c);
+	free(text);
+
+	/* The fuzzer's reproducer. */
+	c = load("[cluster]\ncontact_points = host-number-01.example.com, "
+	    "host-number-02.example.com, host-number-03.example.com\n"
+	    "    host-number-04.example.com, host-number-05.example.com, "
+	    "host-number-06.example.com\n"
+	    "    host-number-07.example.com, host-number-08.example.com\n");
+	ck_assert_msg(c != NULL, "%s", err);
+	d = dump(c);
+	back = load(d);
+	ck_assert_msg(back != NULL, "%s\n%s", err, d);
+	ck_assert(config_equal(c, back));
+	config_free(back);
+	free(d);
+	config_free(c);
+}
+END_TEST
+
 /* Every "section.key" of text (a config file), space-separated. */
 static char *
 keys_of(const char *text)
@@ -381,6 +456,7 @@ config_suite(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_dump);
+	tcase_add_test(tc, test_dump_long_lists);
 	tcase_add_test(tc, test_example_file);
 	tcase_add_test(tc, test_example_generator);
 	suite_add_tcase(s, tc);

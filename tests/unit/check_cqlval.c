@@ -565,6 +565,81 @@ START_TEST(test_duration)
 }
 END_TEST
 
+/* Exponents past int32 whose scale fits (fuzz finding jsonval-1). */
+START_TEST(test_decimal_extreme_scale)
+{
+	struct wbuf	w;
+	int32_t		sc;
+
+	decimal_is(INT32_MIN, "893725491", "8.93725491E+2147483656");
+	decimal_is(INT32_MIN, "-1", "-1E+2147483648");
+	decimal_is(INT32_MAX, "1", "1E-2147483647");
+	decimal_is(INT32_MAX, "-123", "-1.23E-2147483645");
+
+	wbuf_init(&w, 0);
+	/* Scale INT32_MIN - 1 and INT32_MAX + 1. */
+	ck_assert_int_eq(cqlval_decimal_from_string("8.93725491E+2147483657",
+	    &sc, &w), -1);
+	ck_assert_int_eq(cqlval_decimal_from_string("1E-2147483648", &sc, &w),
+	    -1);
+	ck_assert_int_eq(cqlval_decimal_from_string(
+	    "1E-9223372036854775808", &sc, &w), -1);
+	ck_assert_int_eq(cqlval_decimal_from_string("1E+9223372036854775807",
+	    &sc, &w), -1);
+	ck_assert_int_eq(cqlval_decimal_from_string("1E+99999999999999999999",
+	    &sc, &w), -1);
+	wbuf_free(&w);
+}
+END_TEST
+
+/* Every duration the formatter writes parses back (fuzz finding jsonval-2). */
+START_TEST(test_duration_extremes)
+{
+	static const int32_t	mos[] = { 0, 1, INT32_MAX, -1, INT32_MIN };
+	static const int64_t	nss[] = { 0, 1, INT64_MAX, -1, INT64_MIN,
+	    INT64_MIN + 1 };
+	char			s[128];
+	size_t			i, j, k;
+	int32_t			gm, gd;
+	int64_t			gn;
+
+	cqlval_duration_format(INT32_MIN, 0, 0, s, sizeof s);
+	ck_assert_str_eq(s, "-178956970y8mo");
+	dur_is(s, INT32_MIN, 0, 0);
+	dur_is("-2147483648d", 0, INT32_MIN, 0);
+	dur_is("-2147483648mo", INT32_MIN, 0, 0);
+	dur_is("-P2147483648D", 0, INT32_MIN, 0);
+	dur_is("-2562047h47m16s854ms775us808ns", 0, 0, INT64_MIN);
+	dur_bad("2147483648d");
+	dur_bad("-2147483649d");
+	dur_bad("-178956970y9mo");
+	dur_bad("2562047h47m16s854ms775us808ns");
+	dur_bad("-2562047h47m16s854ms775us809ns");
+
+	for (i = 0; i < nitems(mos); i++) {
+		for (j = 0; j < nitems(mos); j++) {
+			for (k = 0; k < nitems(nss); k++) {
+				/* Components share a sign (or are 0). */
+				if ((mos[i] < 0 && (mos[j] > 0 || nss[k] > 0)) ||
+				    (mos[j] < 0 && (mos[i] > 0 || nss[k] > 0)) ||
+				    (nss[k] < 0 && (mos[i] > 0 || mos[j] > 0)))
+					continue;
+				/* Zero is "" (callers write "0s" instead). */
+				if (mos[i] == 0 && mos[j] == 0 && nss[k] == 0)
+					continue;
+				ck_assert_int_gt(cqlval_duration_format(mos[i],
+				    mos[j], nss[k], s, sizeof s), 0);
+				ck_assert_msg(cqlval_duration_parse(s, &gm, &gd,
+				    &gn) == 0, "%s does not parse", s);
+				ck_assert_msg(gm == mos[i] && gd == mos[j] &&
+				    gn == nss[k], "%s -> %d %d %lld", s, gm, gd,
+				    (long long)gn);
+			}
+		}
+	}
+}
+END_TEST
+
 static void
 dbl_is(double d, const char *want)
 {
@@ -941,6 +1016,8 @@ cqlval_suite(void)
 	tcase_add_test(tc, test_timestamp);
 	tcase_add_test(tc, test_date_time);
 	tcase_add_test(tc, test_duration);
+	tcase_add_test(tc, test_decimal_extreme_scale);
+	tcase_add_test(tc, test_duration_extremes);
 	tcase_add_test(tc, test_float_text);
 	tcase_add_test(tc, test_blob_text);
 	tcase_add_test(tc, test_collections);

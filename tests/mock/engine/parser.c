@@ -56,7 +56,7 @@ position_of(struct parser *p, size_t off, int *col)
 }
 
 /* Abort the parse: every failure unwinds to parse_statement(). */
-static __dead void
+static __dead void printflike(2, 3)
 parse_fail(struct parser *p, const char *fmt, ...)
 {
 	struct token	*t = &p->toks.v[p->pos];
