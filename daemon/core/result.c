@@ -325,7 +325,7 @@ result_copy_rows(struct result *r, const struct result_rows *rows)
 	/*
 	 * The decoder checked that rows_count * ncols cells fit the body.
 	 * The cells and the bytes they point into are one allocation, the
-	 * bytes right after the cells (result_free knows).
+	 * bytes right after the cells: result_free frees only the cells.
 	 */
 	n = (size_t)r->rows_count * ncols;
 	if (n > (SIZE_MAX - rows->rows.n) / sizeof *r->cells)
@@ -479,12 +479,11 @@ result_free(struct result *r)
 		return;
 	free(r->message);
 	result_server_error_clear(&r->server);
-	/* Rows bytes right after the cells came with them (copy_rows). */
-	if (r->cells == NULL || r->rows_data != (uint8_t *)(r->cells +
-	    (size_t)r->rows_count * r->columns.n))
+	/* With cells, the rows' bytes are in their allocation (copy_rows). */
+	if (r->cells == NULL)
 		free(r->rows_data);
-	result_rows_columns_clear(&r->columns);
 	free(r->cells);
+	result_rows_columns_clear(&r->columns);
 	free(r->paging_state);
 	free(r->keyspace);
 	free(r->schema.change);

@@ -353,6 +353,7 @@ client_free_all(void)
 		event_del(&client_flush_ev);
 		client_flush_init = client_flush_active = 0;
 	}
+	jsonproto_free();
 }
 
 /* Watch the fd for what is wanted now, and nothing else. */

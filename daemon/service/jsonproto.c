@@ -46,6 +46,15 @@
 #define CREQ_POOL_MAX	256
 static struct freelist	creq_fl = FREELIST_INITIALIZER(CREQ_POOL_MAX, 0, NULL);
 
+/*
+ * When no request has been in flight for this long, the free lists of
+ * every layer let their objects go (freelist_trim_all): a daemon that
+ * went quiet keeps no memory for a load that is gone.
+ */
+#define JP_IDLE_TRIM_MS	1000
+static struct event	jp_idle_ev;
+static int		jp_idle_init;
+
 static struct creq *
 creq_new(void)
 {
@@ -464,6 +473,40 @@ jsonproto_parse(const char *line, size_t n, int readonly)
 	return (r);
 }
 
+static void
+jp_idle_cb(evutil_socket_t fd, short events, void *arg)
+{
+	if (creq_fl.live == 0)
+		freelist_trim_all();
+}
+
+/* The last request went: trim the free lists if none comes for a while. */
+static void
+jp_idle_arm(void)
+{
+	struct timeval	tv = { JP_IDLE_TRIM_MS / 1000,
+			    (JP_IDLE_TRIM_MS % 1000) * 1000 };
+
+	if (srv == NULL || srv->base == NULL || srv->state >= SERVER_CLOSING)
+		return;
+	if (!jp_idle_init) {
+		evtimer_assign(&jp_idle_ev, srv->base, jp_idle_cb, NULL);
+		jp_idle_init = 1;
+	}
+	if (!evtimer_pending(&jp_idle_ev, NULL))
+		evtimer_add(&jp_idle_ev, &tv);
+}
+
+/* Closing: no trim timer left in the loop. */
+void
+jsonproto_free(void)
+{
+	if (jp_idle_init)
+		evtimer_del(&jp_idle_ev);
+	jp_idle_init = 0;
+	freelist_trim_all();
+}
+
 void
 creq_free(struct creq *r)
 {
@@ -479,6 +522,8 @@ creq_free(struct creq *r)
 		free(r->id);
 	free(r->keyspace);
 	freelist_put(&creq_fl, r);
+	if (creq_fl.live == 0)
+		jp_idle_arm();
 }
 
 /* Ops that need the cluster (they hold a slot of the global cap). */

@@ -288,6 +288,8 @@ struct ans {
 /* Parse one line into a request (never fails: errors become early). */
 struct creq	*jsonproto_parse(const char *, size_t, int readonly);
 void		 creq_free(struct creq *);
+/* Exiting: stop the idle timer, let the free lists go. */
+void		 jsonproto_free(void);
 /* Run a request whose turn has come. */
 void		 jsonproto_start(struct creq *);
 

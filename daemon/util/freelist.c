@@ -1,14 +1,17 @@
 /*
  * freelist.c: objects of a hot path kept for reuse instead of going back
- * to malloc one by one.  A list holds at most its max, and it is emptied
- * (down to its small reserve) when the last object out comes back:
- * nothing in flight, so a quiet daemon keeps (almost) none and the memory
- * goes back to malloc, where idle clients can use it.  Off under AddressSanitizer (FREELIST_ON), which then sees
+ * to malloc one by one.  A list holds at most its max; once the daemon
+ * is quiet, its owner calls freelist_trim_all and every list keeps only
+ * its small reserve: the memory goes back to malloc, where idle clients
+ * can use it.  Off under AddressSanitizer (FREELIST_ON), which then sees
  * every object freed.
  */
 #include <stdlib.h>
 
 #include "util.h"
+
+/* Every list that has kept something, for freelist_trim_all. */
+static struct freelist	*freelist_all;
 
 /* A kept object, or NULL: the caller allocates one.  Either is out. */
 void *
@@ -29,24 +32,25 @@ freelist_drop(struct freelist *fl, void *p)
 	free(p);
 }
 
-/* An object back: kept while others are out and there is room. */
+/* An object back: kept while there is room. */
 void
 freelist_put(struct freelist *fl, void *p)
 {
 	if (fl->live == 0)
 		fatalx("%s: more objects back than out", __func__);
 	fl->live--;
-	if (FREELIST_ON && (fl->live > 0 || fl->n < fl->reserve) &&
-	    fl->n < fl->max) {
-		if (fl->kept == NULL)
-			fl->kept = xreallocarray(NULL, fl->max,
-			    sizeof *fl->kept);
-		fl->kept[fl->n++] = p;
+	if (!FREELIST_ON || fl->n >= fl->max) {
+		freelist_drop(fl, p);
 		return;
 	}
-	freelist_drop(fl, p);
-	if (fl->live == 0)
-		freelist_trim(fl, fl->reserve);
+	if (fl->kept == NULL)
+		fl->kept = xreallocarray(NULL, fl->max, sizeof *fl->kept);
+	if (!fl->listed) {
+		fl->next = freelist_all;
+		freelist_all = fl;
+		fl->listed = 1;
+	}
+	fl->kept[fl->n++] = p;
 }
 
 /* Let kept objects go down to keep (the array of them stays). */
@@ -56,3 +60,13 @@ freelist_trim(struct freelist *fl, unsigned int keep)
 	while (fl->n > keep)
 		freelist_drop(fl, fl->kept[--fl->n]);
 }
+
+void
+freelist_trim_all(void)
+{
+	struct freelist	*fl;
+
+	for (fl = freelist_all; fl != NULL; fl = fl->next)
+		freelist_trim(fl, fl->reserve);
+}
+

@@ -43,11 +43,12 @@ int	 xasprintf(char **, const char *, ...) printflike(2, 3);
 int	 xvasprintf(char **, const char *, va_list) printflike(2, 0);
 
 /*
- * freelist.c: freed objects kept for reuse, at most max of them, all but
- * reserve let go when none is out.  freelist_get returns a kept object
- * (its contents as they were put back) or NULL for the caller to
- * allocate; either way the object is counted out until freelist_put.
- * drop (or NULL) frees what an object holds before it is freed for good.
+ * freelist.c: freed objects kept for reuse, at most max of them.
+ * freelist_get returns a kept object (its contents as they were put back)
+ * or NULL for the caller to allocate; either way the object is counted
+ * out until freelist_put.  freelist_trim_all (a quiet daemon) lets every
+ * list's kept objects go but its reserve.  drop (or NULL) frees what an
+ * object holds before it is freed for good.
  */
 struct freelist {
 	unsigned int	  max;
@@ -56,12 +57,15 @@ struct freelist {
 	unsigned int	  live;		/* out */
 	void		**kept;
 	void		(*drop)(void *);
+	struct freelist	 *next;		/* all lists that kept something */
+	int		  listed;
 };
 #define FREELIST_INITIALIZER(max, reserve, drop)			\
-	{ (max), (reserve), 0, 0, NULL, (drop) }
+	{ (max), (reserve), 0, 0, NULL, (drop), NULL, 0 }
 void	*freelist_get(struct freelist *);
 void	 freelist_put(struct freelist *, void *);
 void	 freelist_trim(struct freelist *, unsigned int);
+void	 freelist_trim_all(void);
 
 /* log.c */
 enum log_level {
