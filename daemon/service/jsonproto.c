@@ -435,6 +435,20 @@ jsonproto_parse(const char *line, size_t n, int readonly)
 			return (r);
 		}
 		jp_set_id(r, id);
+		/*
+		 * Every answer repeats the id: a huge one could make even
+		 * the error answer overflow the output cap.
+		 */
+		if (strlen(r->id) > CREQ_ID_MAX) {
+			if (r->id != r->idbuf)
+				free(r->id);
+			r->id = NULL;
+			r->early_code = "bad_request";
+			xasprintf(&r->early_msg, "id is longer than %d bytes",
+			    CREQ_ID_MAX);
+			r->early_extra = json_pack("{s:s}", "field", "id");
+			return (r);
+		}
 		r->ordered = 0;
 	}
 
@@ -886,11 +900,21 @@ creq_reply(struct creq *r, struct ans *a, const char *outcome)
 {
 	ans_lit(a, "}\n");
 	if (!wbuf_ok(&a->w)) {
+		static int	 in_error;
+
 		ans_free(a);
+		if (in_error) {
+			/* Cannot happen with ids capped; never recurse. */
+			creq_meter(r, "answer_too_large");
+			creq_finish(r);
+			return;
+		}
+		in_error = 1;
 		creq_error(r, "answer_too_large", json_pack("{s:I}", "limit",
 		    (json_int_t)srv->cfg->max_output_per_client),
 		    "the answer is larger than max_output_per_client: ask "
 		    "for smaller pages (page_size)");
+		in_error = 0;
 		return;
 	}
 	creq_meter(r, outcome);

@@ -155,14 +155,62 @@ static const uint8_t quick_special[256] = {
  * JSON text output.
  */
 
+/* A copy with every byte that starts no valid UTF-8 sequence as U+FFFD. */
+static char *
+jsonval_utf8_repair(const uint8_t *p, size_t n, size_t *outn)
+{
+	char	*out;
+	size_t	 i = 0, o = 0, len;
+
+	if (n > SIZE_MAX / 3)
+		fatalx("%s: string too long", __func__);
+	out = xmalloc(n * 3 + 1);
+	while (i < n) {
+		if (p[i] < 0x80)
+			len = 1;
+		else if ((p[i] & 0xe0) == 0xc0)
+			len = 2;
+		else if ((p[i] & 0xf0) == 0xe0)
+			len = 3;
+		else if ((p[i] & 0xf8) == 0xf0)
+			len = 4;
+		else
+			len = 0;
+		if (len != 0 && len <= n - i && cqlval_utf8_valid(p + i, len)) {
+			memcpy(out + o, p + i, len);
+			o += len;
+			i += len;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	*outn = o;
+	return (out);
+}
+
 void
 jsonval_write_string(struct wbuf *w, const char *s, size_t n)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	const uint8_t		*p = (const uint8_t *)s;
-	size_t			 i, start = 0;
+	size_t			 i, start = 0, fn;
 	uint8_t			*o;
-	char			 esc[6];
+	char			 esc[6], *fixed;
+
+	/*
+	 * Error texts from nodes and cut messages may not be UTF-8; an
+	 * answer line must always be valid JSON text.
+	 */
+	for (i = 0; i < n && p[i] < 0x80; i++)
+		;
+	if (i < n && !cqlval_utf8_valid(p, n)) {
+		fixed = jsonval_utf8_repair(p, n, &fn);
+		jsonval_write_string(w, fixed, fn);
+		free(fixed);
+		return;
+	}
 
 	/* Nothing to escape (the common case): one copy. */
 	for (i = 0; i < n; i++) {

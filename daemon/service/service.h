@@ -189,6 +189,7 @@ struct jpfield {
 #define CREQ_TEXT	192
 /* An id whose JSON text is shorter than this is kept in the request. */
 #define CREQ_ID		24
+#define CREQ_ID_MAX	4096	/* longest id, as JSON text */
 
 struct creq {
 	TAILQ_ENTRY(creq)	 entry;

@@ -10,6 +10,8 @@ in-flight cap, a 2 MiB line). After each one the connection keeps working
 import socket
 import threading
 
+import json
+
 from svc import Svc, run_tests, wait_until
 
 KS = ("CREATE KEYSPACE ks WITH replication = "
@@ -229,6 +231,30 @@ def test_line_too_long():
             assert a["ok"] or a["error"]["code"] != "line_too_long", a
 
 
+def test_hostile_ids_and_text():
+    """A huge id is refused (without echoing it) even with the smallest
+    output cap; answers stay valid UTF-8 whatever the client or a node
+    put in a message."""
+    with Svc(nodes=1, listen={"max_output_per_client": "64KiB"}) as s:
+        with s.client() as c:
+            a = c.call({"op": "ping", "id": "y" * 200000})
+            assert not a["ok"] and a["error"]["code"] == "bad_request", a
+            assert "id" not in a, a
+            assert c.call({"op": "ping", "id": 1})["ok"]
+            # "unknown op" quotes a cut of the name: never half a character
+            c.send({"op": "a" + "\u00e9" * 40})
+            line = c.recv_line()
+            a = json.loads(line.decode("utf-8"))
+            assert a["error"]["code"] == "unknown_op", a
+            # a node's syntax error quoting non-ASCII text
+            c.send({"cql": "SELEC \u00e9\u00e9\u00e9\u00e9"})
+            line = c.recv_line()
+            a = json.loads(line.decode("utf-8"))
+            assert a["error"]["code"] == "syntax_error", a
+            assert c.call({"op": "ping"})["ok"]
+
+
 if __name__ == "__main__":
     run_tests([test_injected_errors, test_local_errors,
-               test_global_inflight_cap, test_line_too_long])
+               test_global_inflight_cap, test_line_too_long,
+               test_hostile_ids_and_text])
