@@ -42,4 +42,11 @@ tests_core_check_peers_SOURCES = tests/core/check_peers.c \
 tests_core_check_peers_CFLAGS = $(CLUSTER_TEST_CFLAGS)
 tests_core_check_peers_LDADD = $(CLUSTER_TEST_LDADD)
 TESTS += tests/core/check_peers
+
+# Copying RESULT messages into results.
+check_PROGRAMS += tests/unit/check_result
+tests_unit_check_result_SOURCES = tests/unit/check_result.c
+tests_unit_check_result_CFLAGS = $(CLUSTER_TEST_CFLAGS)
+tests_unit_check_result_LDADD = $(CLUSTER_TEST_LDADD)
+TESTS += tests/unit/check_result
 endif

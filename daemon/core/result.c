@@ -423,6 +423,16 @@ result_from_msg(struct result *r, const struct msg *m)
 		break;
 	case RESULT_ROWS:
 		r->kind = RES_ROWS;
+		/*
+		 * The core never asks to skip metadata; rows without it
+		 * could not be named or typed, so they are the node's error.
+		 */
+		if ((res->rows.meta.flags & ROWS_NO_METADATA) &&
+		    res->rows.meta.columns_count > 0) {
+			result_set_error(r, CORE_EPROTOCOL,
+			    "rows without metadata that was not skipped");
+			return (-1);
+		}
 		if (result_copy_rows(r, &res->rows) != 0) {
 			result_set_error(r, CORE_EPROTOCOL,
 			    "malformed rows in the answer");
