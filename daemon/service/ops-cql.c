@@ -1069,7 +1069,11 @@ op_query(struct creq *r)
 		cqlop_free(op);
 		return;
 	}
-	if (!cqlop_has_values(op->values) && op->keyspace == NULL) {
+	/*
+	 * A values field, even an empty one, means bound values: prepare,
+	 * so missing ones are counted against the statement's markers.
+	 */
+	if (op->values == NULL && op->keyspace == NULL) {
 		stmt_init(&s, STMT_QUERY);
 		s.query = slice_cstr(cql);
 		op->req = cluster_execute(srv->cluster, &s, &op->opts,

@@ -137,6 +137,9 @@ def test_local_errors():
         a = c.call({"cql": ins, "values": [1]})
         assert a["error"]["code"] == "missing_values", a
         assert (a["error"]["expected"], a["error"]["given"]) == (2, 1), a
+        a = c.call({"cql": ins, "values": []})
+        assert a["error"]["code"] == "missing_values", a
+        assert (a["error"]["expected"], a["error"]["given"]) == (2, 0), a
         a = c.call({"cql": ins, "values": {"k": 1}})
         assert a["error"]["code"] == "missing_values", a
         assert a["error"]["name"] == "v", a
