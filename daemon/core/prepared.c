@@ -85,12 +85,15 @@ prepared_defer(struct event *ev)
 	evtimer_add(ev, &tv);
 }
 
-/* Hashing: FNV-1a, with the keyspace kept apart from the text. */
+/*
+ * Hashing: the text eight bytes at a time (it is hashed on every lookup,
+ * so per byte work shows), the keyspace kept apart from it, a final mix
+ * so the low bits the buckets use depend on every byte.
+ */
 static uint64_t
 prepared_hash(const char *ks, const char *q, size_t qlen)
 {
-	uint64_t	 h = 0xcbf29ce484222325ULL;
-	size_t		 i;
+	uint64_t	 h = 0xcbf29ce484222325ULL, w;
 
 	if (ks != NULL) {
 		for (; *ks != '\0'; ks++) {
@@ -100,10 +103,19 @@ prepared_hash(const char *ks, const char *q, size_t qlen)
 		h ^= 0xff;
 		h *= 0x100000001b3ULL;
 	}
-	for (i = 0; i < qlen; i++) {
-		h ^= (uint8_t)q[i];
+	h ^= qlen;
+	for (; qlen >= 8; q += 8, qlen -= 8) {
+		memcpy(&w, q, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	for (; qlen > 0; q++, qlen--) {
+		h ^= (uint8_t)*q;
 		h *= 0x100000001b3ULL;
 	}
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	h ^= h >> 32;
 	return (h);
 }
 
@@ -904,6 +916,27 @@ prepared_lookup(struct prepared_cache *pc, const char *keyspace,
 	return (&pe->p);
 }
 
+/*
+ * The synchronous hit path: a ready entry for (keyspace, text) with a
+ * reference the caller drops, counted as a hit, or NULL (then use
+ * prepared_get_n, which prepares).  Spares a hit the wait record and the
+ * deferred delivery.
+ */
+struct prepared *
+prepared_lookup_n(struct prepared_cache *pc, const char *keyspace,
+    const char *query, size_t len)
+{
+	struct pentry	*pe;
+
+	pe = keyidx_find(pc, prepared_norm_ks(keyspace), query, len);
+	if (pe == NULL || pe->state != PE_READY)
+		return (NULL);
+	pc->m.hits++;
+	lru_touch(pc, pe);
+	hlru_touch(pc, pe);
+	return (&pentry_ref(pe)->p);
+}
+
 /* Execution. */
 
 struct pexec {
@@ -912,6 +945,9 @@ struct pexec {
 	void		*arg;
 };
 
+/* Execution records are kept for reuse: one per request in flight. */
+static struct freelist	pexec_fl = FREELIST_INITIALIZER(256, 0, NULL);
+
 static void
 prepared_exec_done(struct result *r, void *arg)
 {
@@ -919,7 +955,7 @@ prepared_exec_done(struct result *r, void *arg)
 
 	x->cb(r, x->arg);
 	pentry_unref(x->pe);
-	free(x);
+	freelist_put(&pexec_fl, x);
 }
 
 struct request *
@@ -953,7 +989,8 @@ prepared_execute(struct prepared_cache *pc, struct prepared *p,
 	s.pk_index = pe->p.pk_index;
 	s.pk_count = pe->p.pk_count;
 
-	x = xcalloc(1, sizeof *x);
+	if ((x = freelist_get(&pexec_fl)) == NULL)
+		x = xmalloc(sizeof *x);
 	x->pe = pentry_ref(pe);
 	x->cb = cb;
 	x->arg = arg;

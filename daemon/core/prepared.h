@@ -188,6 +188,13 @@ struct prepared	*prepared_find_by_id(struct prepared_cache *,
 struct prepared	*prepared_lookup(struct prepared_cache *,
 		     const char *keyspace, const char *query);
 
+/*
+ * A ready entry for (keyspace, text of len bytes), referenced (unref it),
+ * counted as a cache hit; NULL if not cached and ready (prepared_get_n).
+ */
+struct prepared	*prepared_lookup_n(struct prepared_cache *,
+		     const char *keyspace, const char *query, size_t len);
+
 struct prepared	*prepared_ref(struct prepared *);
 void		 prepared_unref(struct prepared *);
 

@@ -12,6 +12,7 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/time.h>
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -992,6 +993,21 @@ req_release(struct request *req)
 	req->keyspace = NULL;		/* in keep_buf or mem */
 }
 
+/*
+ * Milliseconds for a request's latency from the loop's clock, read once
+ * per loop turn by libevent, not a clock_gettime per request.  It is wall
+ * time, so the caller clamps a step backwards.
+ */
+static uint64_t
+req_now_ms(struct cluster *c)
+{
+	struct timeval	tv;
+
+	if (event_base_gettimeofday_cached(cluster_base(c), &tv) != 0)
+		gettimeofday(&tv, NULL);
+	return ((uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000);
+}
+
 /* Run the callback and let the request go (its shell waits for tickets). */
 static void
 req_deliver(struct request *req)
@@ -1001,11 +1017,14 @@ req_deliver(struct request *req)
 	struct result		*r = req->res;
 	request_cb		 cb = req->cb;
 	void			*arg = req->arg;
+	uint64_t		 now;
 
 	if (req->delivered)
 		return;
 	req->delivered = 1;
-	r->latency_us = (conn_now_ms() - req->start_ms) * 1000;
+	now = req_now_ms(req->c);
+	r->latency_us = now > req->start_ms ?
+	    (now - req->start_ms) * 1000 : 0;
 	if (r->error == CORE_OK)
 		m->completed++;
 	else {
@@ -1090,7 +1109,7 @@ cluster_execute(struct cluster *c, const struct stmt *s,
 	req->arg = arg;
 	req->res = result_new();
 	req->kind = s->kind;
-	req->start_ms = conn_now_ms();
+	req->start_ms = req_now_ms(c);
 	req->in_execute = 1;
 	memset(&req->exec[0], 0, sizeof req->exec[0]);
 	req->exec[0].req = req;

@@ -1043,6 +1043,7 @@ void
 op_query(struct creq *r)
 {
 	struct cqlop	*op;
+	struct prepared	*p;
 	struct stmt	 s;
 	const char	*cql;
 	char		 ks[256];
@@ -1078,6 +1079,13 @@ op_query(struct creq *r)
 		s.query = slice_cstr(cql);
 		op->req = cluster_execute(srv->cluster, &s, &op->opts,
 		    cqlop_done, op);
+		return;
+	}
+	/* A cached statement runs now: no wait record, no deferred turn. */
+	if ((p = prepared_lookup_n(srv->prepared, op->keyspace, cql,
+	    strlen(cql))) != NULL) {
+		cqlop_run_prepared(op, p);
+		prepared_unref(p);
 		return;
 	}
 	op->wait = prepared_get(srv->prepared, op->keyspace, cql,
