@@ -3,7 +3,7 @@ daemon_core_libcqlcore_a_SOURCES += daemon/core/schema.h \
 	daemon/core/schema-int.h daemon/core/schema.c daemon/core/schema-rows.c
 
 # Unit test: the recorded Cassandra 4.0 system_schema rows (a C fixture
-# generated from /work/shared/reference by tests/unit/gen_schema_fixture.py
+# generated from the shared reference system tables by tests/unit/gen_schema_fixture.py
 # and committed), refreshes, drops, malformed rows, snapshots.
 EXTRA_DIST += tests/unit/gen_schema_fixture.py tests/unit/schema_fixture.h
 if HAVE_CHECK
