@@ -43,6 +43,11 @@ struct cluster_host {
 	int		 seen;		/* listed in the last topology read */
 };
 
+/* Distinct request timeouts given libevent common timeouts. */
+#define CLUSTER_COMMON_TIMEOUTS	4
+
+static uint64_t		cluster_serials;
+
 struct schema_listener {
 	int			 id;
 	cluster_schema_fn	 fn;
@@ -107,6 +112,14 @@ struct cluster {
 	void			*unprepared_arg;
 	struct tsgen		 tsgen;
 	struct cluster_metrics	 metrics;
+
+	uint64_t		 serial;
+	/* Common timeouts made on base (cluster_common_timeout). */
+	struct {
+		int		 ms;
+		struct timeval	 tv;
+	}			 common[CLUSTER_COMMON_TIMEOUTS];
+	size_t			 ncommon;
 };
 
 static void	cluster_update_distances(struct cluster *);
@@ -235,6 +248,7 @@ cluster_new(struct event_base *base, const struct cluster_config *cfg,
 
 	c = xcalloc(1, sizeof *c);
 	c->base = base;
+	c->serial = ++cluster_serials;
 	c->cfg = *cfg;
 	TAILQ_INIT(&c->requests);
 	c->cps = xcalloc(cfg->ncontact_points, sizeof *c->cps);
@@ -1004,6 +1018,35 @@ struct request_list *
 cluster_requests(struct cluster *c)
 {
 	return (&c->requests);
+}
+
+uint64_t
+cluster_serial(struct cluster *c)
+{
+	return (c->serial);
+}
+
+/* Few distinct request timeouts exist: the default and a handful more. */
+const struct timeval *
+cluster_common_timeout(struct cluster *c, int ms)
+{
+	const struct timeval	*ct;
+	struct timeval		 tv;
+	size_t			 i;
+
+	for (i = 0; i < c->ncommon; i++) {
+		if (c->common[i].ms == ms)
+			return (&c->common[i].tv);
+	}
+	if (c->ncommon == CLUSTER_COMMON_TIMEOUTS || ms <= 0)
+		return (NULL);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if ((ct = event_base_init_common_timeout(c->base, &tv)) == NULL)
+		return (NULL);
+	c->common[c->ncommon].ms = ms;
+	c->common[c->ncommon].tv = *ct;
+	return (&c->common[c->ncommon++].tv);
 }
 
 int

@@ -117,6 +117,9 @@ struct conn {
 
 	struct conn_stats	 stats;
 	char			 why[256];
+
+	/* Rows metadata of recent answers, decoded once (msg.h). */
+	struct colset_cache	 colsets;
 };
 
 static const char *conn_error_names[] = {
@@ -424,6 +427,7 @@ conn_free_now(evutil_socket_t fd, short events, void *arg)
 	if (c->has_supported)
 		msg_clear(&c->supported);
 	free(c->supported_body);
+	colset_cache_clear(&c->colsets);
 	free((char *)c->config.cql_version);
 	free((char *)c->config.username);
 	if (c->config.password != NULL)
@@ -818,8 +822,8 @@ conn_dispatch(struct conn *c, const struct frame_header *h,
 	streams_put(&c->streams, h->stream);
 	if (req->timed)
 		evtimer_del(&req->timer);
-	if (msg_decode(h->version, h, body, h->length, &m, err,
-	    sizeof err) != 0) {
+	if (msg_decode_cached(h->version, h, body, h->length, &m,
+	    &c->colsets, err, sizeof err) != 0) {
 		log_warnx("conn %s: undecodable %s on stream %d: %s",
 		    c->host->name, opcode_name(h->opcode), h->stream, err);
 		if (req->cb != NULL)
@@ -830,7 +834,7 @@ conn_dispatch(struct conn *c, const struct frame_header *h,
 	e = (m.opcode == OP_ERROR) ? CONN_ESERVER : CONN_OK;
 	if (req->cb != NULL)
 		req->cb(c, e, &m, req->arg);
-	msg_clear(&m);
+	msg_release(&m);
 	conn_req_free(req);
 }
 
@@ -907,7 +911,9 @@ conn_in_room(struct conn *c, size_t want)
 
 /*
  * Read what has arrived, never holding more than one frame header plus
- * the largest body allowed.
+ * the largest body allowed.  A short read emptied the socket: the read
+ * event is level-triggered, so stop there rather than pay a read() that
+ * says EAGAIN.
  */
 static void
 conn_read_cb(evutil_socket_t fd, short events, void *arg)
@@ -947,6 +953,8 @@ conn_read_cb(evutil_socket_t fd, short events, void *arg)
 		c->last_read_ms = conn_now_ms();
 		conn_parse(c);
 		if (c->gen != gen || c->state == CONN_CLOSED)
+			return;
+		if ((size_t)n < room)
 			return;
 	}
 }
@@ -1397,5 +1405,7 @@ conn_last_activity(struct conn *c)
 const struct conn_stats *
 conn_stats(struct conn *c)
 {
+	c->stats.meta_hits = c->colsets.hits;
+	c->stats.meta_misses = c->colsets.misses;
 	return (&c->stats);
 }

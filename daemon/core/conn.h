@@ -183,6 +183,8 @@ struct conn_stats {
 	uint64_t	 bytes_in;
 	uint64_t	 timeouts;	/* requests that timed out */
 	uint64_t	 late;		/* answers after their timeout */
+	uint64_t	 meta_hits;	/* rows metadata found decoded */
+	uint64_t	 meta_misses;	/* rows metadata decoded */
 };
 const struct conn_stats *conn_stats(struct conn *);
 

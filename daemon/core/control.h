@@ -100,6 +100,14 @@ TAILQ_HEAD(request_list, request);
 struct request_list *cluster_requests(struct cluster *);
 /* 1 once cluster_close or cluster_free began: refuse new requests. */
 int		 cluster_closing(struct cluster *);
+/* Never the same for two clusters, even one allocated where one was. */
+uint64_t	 cluster_serial(struct cluster *);
+/*
+ * A libevent common timeout of ms milliseconds on the cluster's base:
+ * timers that all wait that long sit in one queue (O(1) to add and
+ * delete) instead of the heap.  NULL when the few kept are in use.
+ */
+const struct timeval *cluster_common_timeout(struct cluster *, int);
 /* A request left the list: a graceful close may be complete. */
 void		 cluster_request_gone(struct cluster *);
 /* control_schema_sync through the cluster (wait_ms 0: the config's). */

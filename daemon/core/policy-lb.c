@@ -423,8 +423,18 @@ void
 lb_plan_begin(struct lb_policy *p, const struct lb_request *req,
     struct lb_plan *plan)
 {
-	memset(plan, 0, sizeof *plan);
+	struct lb_plan_layer	*l;
+	unsigned int		 i;
+
+	/* Only the layers this policy stack uses; replicas as they fill. */
 	plan->policy = lb_policy_ref(p);
+	plan->yielded = 0;
+	for (i = 0; i <= p->depth; i++) {
+		l = &plan->layers[i];
+		l->set = NULL;
+		l->start = l->pos = l->rpos = 0;
+		l->nreplicas = l->rnext = 0;
+	}
 	p->ops->plan_begin(p, req, plan);
 }
 

@@ -99,6 +99,7 @@ struct request {
 	struct event		*timeout_ev;	/* these point into evs */
 	struct event		*spec_ev;
 	struct event		*defer_ev;
+	unsigned int		 timers;	/* REQ_T_*: which are pending */
 	uint64_t		 start_ms;
 
 	int			 in_execute;	/* inside cluster_execute */
@@ -112,9 +113,12 @@ struct request {
 	 * Not cleared when a request is reused (req_alloc): each is set up
 	 * before it is read.  msg by req_build, plan by lb_plan_begin, an
 	 * execution slot when it is taken (cluster_execute, req_exec_slot),
-	 * the timers by req_alloc, keep_buf up to keep_used.
+	 * the timers by req_alloc (kept assigned while the request waits on
+	 * the free list: evs_cluster says for which cluster), keep_buf up to
+	 * keep_used.
 	 */
 	struct msg		 msg;		/* what goes on the wire */
+	uint64_t		 evs_cluster;	/* cluster_serial; 0 none */
 	struct event		 evs[3];
 	struct lb_plan		 plan;
 	struct req_exec		 exec[REQ_MAX_EXEC];
@@ -122,6 +126,11 @@ struct request {
 };
 
 static struct freelist	req_fl = FREELIST_INITIALIZER(REQ_POOL_MAX, 0, NULL);
+
+/* Pending timers of a request, so that only those are deleted. */
+#define REQ_T_TIMEOUT	0x1
+#define REQ_T_SPEC	0x2
+#define REQ_T_DEFER	0x4
 
 static void	req_finish(struct request *);
 static void	req_free(struct request *);
@@ -321,7 +330,25 @@ req_build(struct request *req, const struct stmt *s,
 	struct batch_stmt	*bs;
 	size_t			 i;
 
-	memset(m, 0, sizeof *m);
+	/* The prefixes and the kind's own member: the union is large. */
+	memset(m, 0, offsetof(struct msg, u));
+	switch (s->kind) {
+	case STMT_QUERY:
+		memset(&m->u.query, 0, sizeof m->u.query);
+		break;
+	case STMT_EXECUTE:
+		memset(&m->u.execute, 0, sizeof m->u.execute);
+		break;
+	case STMT_BATCH:
+		memset(&m->u.batch, 0, sizeof m->u.batch);
+		break;
+	case STMT_PREPARE:
+		memset(&m->u.prepare, 0, sizeof m->u.prepare);
+		break;
+	default:
+		memset(m, 0, sizeof *m);
+		break;
+	}
 	switch (s->kind) {
 	case STMT_QUERY:
 		if (req_is_use(s->query)) {
@@ -619,6 +646,23 @@ req_spec_arm(struct request *req)
 	tv.tv_sec = d / 1000;
 	tv.tv_usec = (d % 1000) * 1000;
 	evtimer_add(req->spec_ev, &tv);
+	req->timers |= REQ_T_SPEC;
+}
+
+/* Stop the timers in mask that are pending. */
+static void
+req_timers_stop(struct request *req, unsigned int mask)
+{
+	mask &= req->timers;
+	if (mask == 0)
+		return;
+	if (mask & REQ_T_TIMEOUT)
+		evtimer_del(req->timeout_ev);
+	if (mask & REQ_T_SPEC)
+		evtimer_del(req->spec_ev);
+	if (mask & REQ_T_DEFER)
+		evtimer_del(req->defer_ev);
+	req->timers &= ~mask;
 }
 
 /* No answer yet: start the same request on the plan's next host. */
@@ -628,6 +672,7 @@ req_spec_fire(evutil_socket_t fd, short events, void *arg)
 	struct request	*req = arg;
 	struct req_exec	*ex;
 
+	req->timers &= ~REQ_T_SPEC;
 	if (req->finished || req->active == 0)
 		return;
 	if ((ex = req_exec_slot(req)) == NULL)
@@ -646,6 +691,7 @@ req_timeout_fire(evutil_socket_t fd, short events, void *arg)
 {
 	struct request	*req = arg;
 
+	req->timers &= ~REQ_T_TIMEOUT;
 	cluster_metrics(req->c)->client_timeouts++;
 	req_cancel_all(req);
 	result_set_error(req->res, CORE_ETIMEOUT,
@@ -762,8 +808,7 @@ req_answer(struct conn *conn, enum conn_error err, struct msg *m, void *arg)
 		if (r->kind == RES_SCHEMA_CHANGE &&
 		    cluster_get_config(req->c)->schema_agreement_wait_ms > 0) {
 			/* Done on the wire; the agreement wait is bounded. */
-			evtimer_del(req->timeout_ev);
-			evtimer_del(req->spec_ev);
+			req_timers_stop(req, REQ_T_TIMEOUT | REQ_T_SPEC);
 			req_cancel_all(req);
 			t = xcalloc(1, sizeof *t);
 			t->req = req;
@@ -939,24 +984,32 @@ req_reprepare(struct request *req, struct req_exec *ex, const struct msg *m)
 
 /*
  * A cleared request with its three timers (inside it) set up for this
- * cluster's base, from the free list when one is there.
+ * cluster's base, from the free list when one is there.  A kept request
+ * whose timers were set up for this cluster keeps them (none is pending
+ * once it ended); the serial tells a new cluster from one freed before.
  */
 static struct request *
 req_alloc(struct cluster *c)
 {
 	struct event_base	*base = cluster_base(c);
 	struct request		*req;
+	uint64_t		 serial = cluster_serial(c);
 
-	if ((req = freelist_get(&req_fl)) == NULL)
+	if ((req = freelist_get(&req_fl)) == NULL) {
 		req = xmalloc(sizeof *req);
+		req->evs_cluster = 0;
+	}
 	memset(req, 0, offsetof(struct request, msg));
 	req->timeout_ev = &req->evs[0];
 	req->spec_ev = &req->evs[1];
 	req->defer_ev = &req->evs[2];
+	if (req->evs_cluster == serial)
+		return (req);
 	if (evtimer_assign(req->timeout_ev, base, req_timeout_fire, req) != 0 ||
 	    evtimer_assign(req->spec_ev, base, req_spec_fire, req) != 0 ||
 	    evtimer_assign(req->defer_ev, base, req_defer_fire, req) != 0)
 		fatalx("%s: evtimer_assign failed", __func__);
+	req->evs_cluster = serial;
 	return (req);
 }
 
@@ -982,9 +1035,7 @@ req_release(struct request *req)
 		host_unref(req->target);
 	req->target = NULL;
 	/* The timers are inside the request: stopped, not freed. */
-	evtimer_del(req->timeout_ev);
-	evtimer_del(req->spec_ev);
-	evtimer_del(req->defer_ev);
+	req_timers_stop(req, REQ_T_TIMEOUT | REQ_T_SPEC | REQ_T_DEFER);
 	for (m = req->mem; m != NULL; m = next) {
 		next = m->next;
 		free(m);
@@ -1044,7 +1095,10 @@ req_deliver(struct request *req)
 static void
 req_defer_fire(evutil_socket_t fd, short events, void *arg)
 {
-	req_deliver(arg);
+	struct request	*req = arg;
+
+	req->timers &= ~REQ_T_DEFER;
+	req_deliver(req);
 }
 
 static void
@@ -1055,12 +1109,12 @@ req_finish(struct request *req)
 	if (req->finished)
 		return;
 	req->finished = 1;
-	evtimer_del(req->timeout_ev);
-	evtimer_del(req->spec_ev);
+	req_timers_stop(req, REQ_T_TIMEOUT | REQ_T_SPEC);
 	req_cancel_all(req);
-	if (req->in_execute)
+	if (req->in_execute) {
 		evtimer_add(req->defer_ev, &tv);
-	else
+		req->timers |= REQ_T_DEFER;
+	} else
 		req_deliver(req);
 }
 
@@ -1072,9 +1126,7 @@ request_abort(struct request *req, enum core_error e)
 		    "the cluster is shutting down" : core_error_name(e));
 	req->finished = 1;
 	req->in_execute = 0;
-	evtimer_del(req->timeout_ev);
-	evtimer_del(req->spec_ev);
-	evtimer_del(req->defer_ev);
+	req_timers_stop(req, REQ_T_TIMEOUT | REQ_T_SPEC | REQ_T_DEFER);
 	req_cancel_all(req);
 	req_deliver(req);
 }
@@ -1097,6 +1149,7 @@ cluster_execute(struct cluster *c, const struct stmt *s,
 	struct request_opts		 def;
 	struct request			*req;
 	struct timeval			 tv;
+	const struct timeval		*ctv;
 
 	if (o == NULL) {
 		request_opts_default(&def);
@@ -1143,9 +1196,14 @@ cluster_execute(struct cluster *c, const struct stmt *s,
 	else {
 		req_routing(req, s);
 		if (req->timeout_ms > 0) {
-			tv.tv_sec = req->timeout_ms / 1000;
-			tv.tv_usec = (req->timeout_ms % 1000) * 1000;
-			evtimer_add(req->timeout_ev, &tv);
+			if ((ctv = cluster_common_timeout(c,
+			    req->timeout_ms)) == NULL) {
+				tv.tv_sec = req->timeout_ms / 1000;
+				tv.tv_usec = (req->timeout_ms % 1000) * 1000;
+				ctv = &tv;
+			}
+			evtimer_add(req->timeout_ev, ctv);
+			req->timers |= REQ_T_TIMEOUT;
 		}
 		req->nexec = 1;
 		if (req_try(req, &req->exec[0]) != 0)

@@ -134,7 +134,7 @@ result_slice_len(const struct slice *s)
  */
 static void
 result_rows_columns_copy(struct result_columns *rc,
-    const struct col_spec *cols, size_t n)
+    const struct col_spec *cols, size_t n, int types)
 {
 	size_t		 i, len, total = n * sizeof *rc->cols;
 	char		*s;
@@ -168,10 +168,38 @@ result_rows_columns_copy(struct result_columns *rc,
 			*dst[k] = s;
 			s += len + 1;
 		}
-		rc->cols[i].type = cols[i].type != NULL ?
+		rc->cols[i].type = types && cols[i].type != NULL ?
 		    cqltype_dup(cols[i].type) : NULL;
 	}
 	rc->n = n;
+}
+
+/* A column set's columns as results show them: built once per set. */
+static void
+result_view_free(void *p)
+{
+	struct result_columns	*rc = p;
+
+	free(rc->cols);
+	free(rc);
+}
+
+static const struct result_columns *
+result_colset_columns(struct colset *cs)
+{
+	struct result_columns	*rc;
+	size_t			 i, n = (size_t)cs->count;
+
+	if (cs->view != NULL)
+		return (cs->view);
+	rc = xmalloc(sizeof *rc);
+	/* Names only: the types stay the set's, not copies. */
+	result_rows_columns_copy(rc, cs->cols, n, 0);
+	for (i = 0; i < rc->n; i++)
+		rc->cols[i].type = cs->cols[i].type;
+	cs->view = rc;
+	cs->view_free = result_view_free;
+	return (rc);
 }
 
 static void
@@ -208,6 +236,14 @@ result_columns_clear(struct result_columns *rc)
 void
 result_server_error_clear(struct core_server_error *e)
 {
+	/*
+	 * Most results never held a server error (a copied one always has
+	 * a message): already clear.
+	 */
+	if (e->message == NULL && e->code == 0 && e->write_type == NULL &&
+	    e->keyspace == NULL && e->table == NULL && e->function == NULL &&
+	    e->arg_types == NULL && e->id == NULL)
+		return;
 	free(e->message);
 	free(e->write_type);
 	free(e->keyspace);
@@ -304,8 +340,13 @@ result_copy_rows(struct result *r, const struct result_rows *rows)
 
 	ncols = rows->meta.columns_count < 0 ? 0 :
 	    (size_t)rows->meta.columns_count;
-	result_rows_columns_copy(&r->columns, rows->meta.cols,
-	    rows->meta.cols != NULL ? ncols : 0);
+	if (rows->colset != NULL && rows->meta.cols == rows->colset->cols &&
+	    (size_t)rows->colset->count == ncols) {
+		r->colset = colset_ref(rows->colset);
+		r->columns = *result_colset_columns(r->colset);
+	} else
+		result_rows_columns_copy(&r->columns, rows->meta.cols,
+		    rows->meta.cols != NULL ? ncols : 0, 1);
 	if (rows->meta.flags & ROWS_HAS_MORE_PAGES) {
 		r->has_more_pages = 1;
 		if (rows->meta.paging_state.state == BYTES_VALUE) {
@@ -493,20 +534,34 @@ result_free(struct result *r)
 	if (r->cells == NULL)
 		free(r->rows_data);
 	free(r->cells);
-	result_rows_columns_clear(&r->columns);
+	if (r->colset != NULL)
+		colset_unref(r->colset);
+	else
+		result_rows_columns_clear(&r->columns);
 	free(r->paging_state);
 	free(r->keyspace);
-	free(r->schema.change);
-	free(r->schema.target);
-	free(r->schema.keyspace);
-	free(r->schema.name);
-	result_strv_free(r->schema.args, r->schema.nargs);
-	free(r->prepared.id);
-	free(r->prepared.result_metadata_id);
-	result_columns_clear(&r->prepared.bind);
-	free(r->prepared.pk_index);
-	result_columns_clear(&r->prepared.columns);
-	result_strv_free(r->warnings, r->nwarnings);
+	/* What only some kinds of answer hold: skipped when none is there. */
+	if (r->schema.change != NULL || r->schema.target != NULL ||
+	    r->schema.keyspace != NULL || r->schema.name != NULL ||
+	    r->schema.args != NULL) {
+		free(r->schema.change);
+		free(r->schema.target);
+		free(r->schema.keyspace);
+		free(r->schema.name);
+		result_strv_free(r->schema.args, r->schema.nargs);
+	}
+	if (r->prepared.id != NULL || r->prepared.result_metadata_id != NULL ||
+	    r->prepared.bind.n > 0 || r->prepared.bind.cols != NULL ||
+	    r->prepared.pk_index != NULL || r->prepared.columns.n > 0 ||
+	    r->prepared.columns.cols != NULL) {
+		free(r->prepared.id);
+		free(r->prepared.result_metadata_id);
+		result_columns_clear(&r->prepared.bind);
+		free(r->prepared.pk_index);
+		result_columns_clear(&r->prepared.columns);
+	}
+	if (r->warnings != NULL)
+		result_strv_free(r->warnings, r->nwarnings);
 	for (i = 0; i < r->nattempts; i++)
 		free(r->attempts[i].message);
 	free(r->attempts);

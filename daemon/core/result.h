@@ -5,8 +5,9 @@
  *
  * The callback of cluster_execute() receives a struct result it owns until
  * result_free().  Nothing in it points into connection buffers: cells point
- * into the result's own copy of the rows, strings are its own, column types
- * are its own cqltype trees.
+ * into the result's own copy of the rows, strings are its own.  The
+ * columns of rows may be shared with other results of the same statement
+ * (a reference to a decoded struct colset): read them, never change them.
  *
  *	if (r->error != CORE_OK)
  *		log_warnx("%s: %s", core_error_name(r->error), r->message);
@@ -28,6 +29,7 @@
 struct msg;
 struct msg_error;
 struct col_spec;
+struct colset;
 
 /* How a request ended. */
 enum core_error {
@@ -137,7 +139,8 @@ struct result {
 	struct core_server_error server;	/* CORE_ESERVER (code etc.) */
 
 	/* RES_ROWS */
-	struct result_columns	 columns;
+	struct result_columns	 columns;	/* read-only: may be shared */
+	struct colset		*colset;	/* what columns belongs to, or NULL */
 	int32_t			 rows_count;
 	struct bytesval		*cells;		/* rows_count * columns.n */
 	uint8_t			*rows_data;	/* what cells point into */

@@ -275,7 +275,7 @@ wbuf_steal(struct wbuf *w, size_t *len)
 }
 
 uint8_t *
-wbuf_reserve(struct wbuf *w, size_t n)
+wbuf_reserve_grow(struct wbuf *w, size_t n)
 {
 	size_t	 want;
 	uint8_t	*p;
@@ -298,60 +298,6 @@ wbuf_reserve(struct wbuf *w, size_t n)
 	p = w->p + w->len;
 	w->len += n;
 	return (p);
-}
-
-void
-wbuf_u8(struct wbuf *w, uint8_t v)
-{
-	uint8_t	*p = wbuf_reserve(w, 1);
-
-	if (p != NULL)
-		p[0] = v;
-}
-
-void
-wbuf_u16(struct wbuf *w, uint16_t v)
-{
-	uint8_t	*p = wbuf_reserve(w, 2);
-
-	if (p != NULL) {
-		p[0] = v >> 8;
-		p[1] = v & 0xff;
-	}
-}
-
-void
-wbuf_u32(struct wbuf *w, uint32_t v)
-{
-	uint8_t	*p = wbuf_reserve(w, 4);
-
-	if (p != NULL) {
-		p[0] = v >> 24;
-		p[1] = (v >> 16) & 0xff;
-		p[2] = (v >> 8) & 0xff;
-		p[3] = v & 0xff;
-	}
-}
-
-void
-wbuf_i32(struct wbuf *w, int32_t v)
-{
-	wbuf_u32(w, (uint32_t)v);
-}
-
-void
-wbuf_i64(struct wbuf *w, int64_t v)
-{
-	uint8_t		*p = wbuf_reserve(w, 8);
-	uint64_t	 u = (uint64_t)v;
-	int		 i;
-
-	if (p == NULL)
-		return;
-	for (i = 7; i >= 0; i--) {
-		p[i] = u & 0xff;
-		u >>= 8;
-	}
 }
 
 void

@@ -89,14 +89,84 @@ void	 wbuf_reset(struct wbuf *);
 int	 wbuf_ok(const struct wbuf *);
 /* Hand the bytes to the caller (who frees them) and reset the buffer. */
 uint8_t	*wbuf_steal(struct wbuf *, size_t *);
-/* Reserve n bytes at the end and return where they start (NULL on cap). */
-uint8_t	*wbuf_reserve(struct wbuf *, size_t);
+/* wbuf_reserve when the bytes do not fit what is allocated (or err). */
+uint8_t	*wbuf_reserve_grow(struct wbuf *, size_t);
 
-void	 wbuf_u8(struct wbuf *, uint8_t);
-void	 wbuf_u16(struct wbuf *, uint16_t);
-void	 wbuf_u32(struct wbuf *, uint32_t);
-void	 wbuf_i32(struct wbuf *, int32_t);
-void	 wbuf_i64(struct wbuf *, int64_t);
+/*
+ * Reserve n bytes at the end and return where they start (NULL on cap).
+ * Inline, as are the fixed-size appends: encoders make many small ones,
+ * nearly all into room already allocated.
+ */
+static inline uint8_t *
+wbuf_reserve(struct wbuf *w, size_t n)
+{
+	uint8_t	*p;
+
+	if (w->err == NULL && n <= w->cap && w->len <= w->cap - n &&
+	    n <= w->size - w->len) {
+		p = w->p + w->len;
+		w->len += n;
+		return (p);
+	}
+	return (wbuf_reserve_grow(w, n));
+}
+
+static inline void
+wbuf_u8(struct wbuf *w, uint8_t v)
+{
+	uint8_t	*p = wbuf_reserve(w, 1);
+
+	if (p != NULL)
+		p[0] = v;
+}
+
+static inline void
+wbuf_u16(struct wbuf *w, uint16_t v)
+{
+	uint8_t	*p = wbuf_reserve(w, 2);
+
+	if (p != NULL) {
+		p[0] = v >> 8;
+		p[1] = v & 0xff;
+	}
+}
+
+static inline void
+wbuf_u32(struct wbuf *w, uint32_t v)
+{
+	uint8_t	*p = wbuf_reserve(w, 4);
+
+	if (p != NULL) {
+		p[0] = v >> 24;
+		p[1] = (v >> 16) & 0xff;
+		p[2] = (v >> 8) & 0xff;
+		p[3] = v & 0xff;
+	}
+}
+
+static inline void
+wbuf_i32(struct wbuf *w, int32_t v)
+{
+	wbuf_u32(w, (uint32_t)v);
+}
+
+static inline void
+wbuf_i64(struct wbuf *w, int64_t v)
+{
+	uint8_t		*p = wbuf_reserve(w, 8);
+	uint64_t	 u = (uint64_t)v;
+
+	if (p == NULL)
+		return;
+	p[0] = u >> 56;
+	p[1] = (u >> 48) & 0xff;
+	p[2] = (u >> 40) & 0xff;
+	p[3] = (u >> 32) & 0xff;
+	p[4] = (u >> 24) & 0xff;
+	p[5] = (u >> 16) & 0xff;
+	p[6] = (u >> 8) & 0xff;
+	p[7] = u & 0xff;
+}
 void	 wbuf_raw(struct wbuf *, const void *, size_t);
 void	 wbuf_string(struct wbuf *, const char *);		/* [string] */
 void	 wbuf_string_n(struct wbuf *, const void *, size_t);

@@ -372,9 +372,141 @@ read_col_specs(struct rbuf *r, uint8_t version, uint32_t flags,
 	}
 }
 
-static void
-read_rows_meta(struct rbuf *r, uint8_t version, struct rows_meta *m)
+/*
+ * Column sets.
+ */
+
+struct colset *
+colset_ref(struct colset *cs)
 {
+	cs->refs++;
+	return (cs);
+}
+
+void
+colset_unref(struct colset *cs)
+{
+	int32_t	i;
+
+	if (cs == NULL || --cs->refs > 0)
+		return;
+	if (cs->view != NULL && cs->view_free != NULL)
+		cs->view_free(cs->view);
+	for (i = 0; i < cs->count; i++)
+		cqltype_free(cs->cols[i].type);
+	free(cs->cols);
+	free(cs);
+}
+
+void
+colset_cache_clear(struct colset_cache *cc)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(cc->slot); i++) {
+		colset_unref(cc->slot[i]);
+		cc->slot[i] = NULL;
+	}
+	cc->next = cc->last = 0;
+}
+
+/*
+ * Reading column specs is deterministic and self-delimiting: bytes that
+ * begin with a cached set's bytes (same version, global flag and count)
+ * decode to that set and end where it ends.
+ */
+static int
+colset_matches(const struct colset *cs, const struct rbuf *r,
+    uint8_t version, const struct rows_meta *m)
+{
+	return (cs != NULL && cs->count == m->columns_count &&
+	    cs->global == (m->flags & ROWS_GLOBAL_TABLES_SPEC) &&
+	    cs->version == version && rbuf_left(r) >= cs->rawlen &&
+	    memcmp(r->p + r->off, cs->raw, cs->rawlen) == 0);
+}
+
+/* A cached set for the specs at r (r moved past them), or NULL. */
+static struct colset *
+colset_cache_find(struct colset_cache *cc, struct rbuf *r, uint8_t version,
+    const struct rows_meta *m)
+{
+	struct colset	*cs;
+	unsigned int	 i, k;
+
+	for (i = 0; i < COLSET_CACHE_SLOTS; i++) {
+		k = (cc->last + i) % COLSET_CACHE_SLOTS;
+		cs = cc->slot[k];
+		if (colset_matches(cs, r, version, m)) {
+			cc->last = k;
+			cc->hits++;
+			(void)rbuf_raw(r, cs->rawlen);
+			return (colset_ref(cs));
+		}
+	}
+	cc->misses++;
+	return (NULL);
+}
+
+static void
+colset_rebase(struct slice *s, const uint8_t *from, size_t n,
+    const uint8_t *to)
+{
+	if (s->p != NULL && s->p >= from && s->p <= from + n)
+		s->p = to + (s->p - from);
+}
+
+/*
+ * Keep the specs just decoded from r->p[start..r->off) in the cache: the
+ * set takes over m's columns and types, re-pointed into its copy of the
+ * bytes.  NULL (m unchanged) when they are too big to keep.
+ */
+static struct colset *
+colset_cache_add(struct colset_cache *cc, const struct rbuf *r, size_t start,
+    uint8_t version, struct rows_meta *m)
+{
+	struct colset	*cs;
+	const uint8_t	*from = r->p + start;
+	size_t		 n = r->off - start;
+	int32_t		 i;
+
+	if (m->columns_count > COLSET_MAX_COLUMNS || n > COLSET_MAX_BYTES ||
+	    m->columns_count <= 0 || m->cols == NULL)
+		return (NULL);
+	cs = xcalloc(1, sizeof *cs + n);
+	memcpy(cs->raw, from, n);
+	cs->rawlen = n;
+	cs->version = version;
+	cs->global = m->flags & ROWS_GLOBAL_TABLES_SPEC;
+	cs->count = m->columns_count;
+	cs->cols = m->cols;
+	for (i = 0; i < cs->count; i++) {
+		colset_rebase(&cs->cols[i].keyspace, from, n, cs->raw);
+		colset_rebase(&cs->cols[i].table, from, n, cs->raw);
+		colset_rebase(&cs->cols[i].name, from, n, cs->raw);
+	}
+	colset_rebase(&m->global_keyspace, from, n, cs->raw);
+	colset_rebase(&m->global_table, from, n, cs->raw);
+	cs->global_keyspace = m->global_keyspace;
+	cs->global_table = m->global_table;
+	cs->refs = 1;			/* the cache's */
+	colset_unref(cc->slot[cc->next]);
+	cc->slot[cc->next] = cs;
+	cc->last = cc->next;
+	cc->next = (cc->next + 1) % COLSET_CACHE_SLOTS;
+	return (colset_ref(cs));	/* the message's */
+}
+
+/*
+ * Rows metadata; with a cache (RESULT Rows only) the column specs may come
+ * from it or go into it, and *setp holds the message's reference.
+ */
+static void
+read_rows_meta(struct rbuf *r, uint8_t version, struct rows_meta *m,
+    struct colset_cache *cc, struct colset **setp)
+{
+	struct colset	*cs;
+	size_t		 start;
+
 	m->flags = rbuf_u32(r);
 	m->columns_count = rbuf_i32(r);
 	if (!rbuf_ok(r))
@@ -390,12 +522,23 @@ read_rows_meta(struct rbuf *r, uint8_t version, struct rows_meta *m)
 		m->new_metadata_id = rbuf_short_bytes(r);
 	if (m->flags & ROWS_NO_METADATA)
 		return;
+	if (cc != NULL && rbuf_ok(r) &&
+	    (cs = colset_cache_find(cc, r, version, m)) != NULL) {
+		m->global_keyspace = cs->global_keyspace;
+		m->global_table = cs->global_table;
+		m->cols = cs->cols;
+		*setp = cs;
+		return;
+	}
+	start = r->off;
 	if (m->flags & ROWS_GLOBAL_TABLES_SPEC) {
 		m->global_keyspace = rbuf_string(r);
 		m->global_table = rbuf_string(r);
 	}
 	read_col_specs(r, version, m->flags, m->columns_count,
 	    m->global_keyspace, m->global_table, &m->cols);
+	if (cc != NULL && rbuf_ok(r))
+		*setp = colset_cache_add(cc, r, start, version, m);
 }
 
 static void
@@ -472,7 +615,8 @@ read_rows(struct rbuf *r, struct result_rows *rows)
 }
 
 static void
-read_result(struct rbuf *r, uint8_t version, struct msg_result *m)
+read_result(struct rbuf *r, uint8_t version, struct msg_result *m,
+    struct colset_cache *cc)
 {
 	m->kind = rbuf_i32(r);
 	if (!rbuf_ok(r))
@@ -481,7 +625,8 @@ read_result(struct rbuf *r, uint8_t version, struct msg_result *m)
 	case RESULT_VOID:
 		break;
 	case RESULT_ROWS:
-		read_rows_meta(r, version, &m->rows.meta);
+		read_rows_meta(r, version, &m->rows.meta, cc,
+		    &m->rows.colset);
 		read_rows(r, &m->rows);
 		break;
 	case RESULT_SET_KEYSPACE:
@@ -492,7 +637,7 @@ read_result(struct rbuf *r, uint8_t version, struct msg_result *m)
 		if (version >= PROTO_V5)
 			m->prepared.result_metadata_id = rbuf_short_bytes(r);
 		read_prepared_meta(r, version, &m->prepared.meta);
-		read_rows_meta(r, version, &m->prepared.result);
+		read_rows_meta(r, version, &m->prepared.result, NULL, NULL);
 		break;
 	case RESULT_SCHEMA_CHANGE:
 		read_schema_change(r, &m->schema);
@@ -607,6 +752,15 @@ int
 msg_decode(uint8_t version, const struct frame_header *h, const uint8_t *body,
     size_t len, struct msg *m, char *err, size_t errlen)
 {
+	return (msg_decode_cached(version, h, body, len, m, NULL, err,
+	    errlen));
+}
+
+int
+msg_decode_cached(uint8_t version, const struct frame_header *h,
+    const uint8_t *body, size_t len, struct msg *m, struct colset_cache *cc,
+    char *err, size_t errlen)
+{
 	struct rbuf	 r;
 	int		 req;
 
@@ -684,7 +838,7 @@ msg_decode(uint8_t version, const struct frame_header *h, const uint8_t *body,
 		m->u.auth.token = rbuf_bytes(&r);
 		break;
 	case OP_RESULT:
-		read_result(&r, version, &m->u.result);
+		read_result(&r, version, &m->u.result, cc);
 		break;
 	case OP_ERROR:
 		read_error(&r, version, &m->u.error);
@@ -713,6 +867,13 @@ cols_free(struct col_spec *cols, int32_t n)
 
 void
 msg_clear(struct msg *m)
+{
+	msg_release(m);
+	memset(m, 0, sizeof *m);
+}
+
+void
+msg_release(struct msg *m)
 {
 	size_t	i;
 
@@ -751,8 +912,11 @@ msg_clear(struct msg *m)
 	case OP_RESULT:
 		switch (m->u.result.kind) {
 		case RESULT_ROWS:
-			cols_free(m->u.result.rows.meta.cols,
-			    m->u.result.rows.meta.columns_count);
+			if (m->u.result.rows.colset != NULL)
+				colset_unref(m->u.result.rows.colset);
+			else
+				cols_free(m->u.result.rows.meta.cols,
+				    m->u.result.rows.meta.columns_count);
 			break;
 		case RESULT_PREPARED:
 			free(m->u.result.prepared.meta.pk_index);
@@ -770,7 +934,6 @@ msg_clear(struct msg *m)
 		free(m->u.error.arg_types.e);
 		break;
 	}
-	memset(m, 0, sizeof *m);
 }
 
 /*

@@ -11,6 +11,8 @@
  * Slices in a decoded msg point INTO body: body must outlive m.  Arrays
  * and cqltype trees are allocated and freed by msg_clear (which also
  * zeroes m).  The compression flag is ignored: decompress first.
+ * With msg_decode_cached, RESULT Rows column specs may instead point into
+ * a shared struct colset (result.rows.colset), which msg_clear lets go.
  *
  * Encoding (header and body; flags for the prefixes are added by itself):
  *	memset(&m, 0, sizeof m);
@@ -274,10 +276,53 @@ struct prepared_meta {
 	struct col_spec		*cols;
 };
 
+/*
+ * Rows metadata decoded once and shared by the answers that carry the
+ * same bytes (answers to one statement do): the column specs point into
+ * the set's own copy of those bytes, the types are the set's.  Read-only
+ * for everyone; colset_ref/colset_unref keep it alive.  view is what a
+ * higher layer built from it once (result.c's columns), freed with it by
+ * view_free.
+ */
+struct colset {
+	unsigned int		 refs;
+	uint8_t			 version;
+	uint32_t		 global;	/* ROWS_GLOBAL_TABLES_SPEC or 0 */
+	int32_t			 count;
+	struct col_spec		*cols;
+	struct slice		 global_keyspace;
+	struct slice		 global_table;
+	void			*view;
+	void			(*view_free)(void *);
+	size_t			 rawlen;
+	uint8_t			 raw[];	/* the specs as they came */
+};
+struct colset	*colset_ref(struct colset *);
+void		 colset_unref(struct colset *);
+
+/*
+ * The last few column sets a decoder met (one per connection): small,
+ * capped in slots, columns and bytes; what does not fit is decoded as
+ * before.  Zeroed is empty.
+ */
+#define COLSET_CACHE_SLOTS	8
+#define COLSET_MAX_COLUMNS	64
+#define COLSET_MAX_BYTES	2048
+struct colset_cache {
+	struct colset		*slot[COLSET_CACHE_SLOTS];
+	unsigned int		 next;	/* the slot replaced next */
+	unsigned int		 last;	/* the slot that matched last */
+	uint64_t		 hits;
+	uint64_t		 misses;
+};
+void		 colset_cache_clear(struct colset_cache *);
+
 struct result_rows {
 	struct rows_meta	 meta;
 	int32_t			 rows_count;
 	struct slice		 rows;	/* rows_count * columns_count [bytes] */
+	/* meta.cols belong to this set (msg_decode_cached), else NULL. */
+	struct colset		*colset;
 };
 struct result_prepared {
 	struct slice		 id;
@@ -341,8 +386,17 @@ struct msg {
  */
 int	 msg_decode(uint8_t version, const struct frame_header *,
 	     const uint8_t *, size_t, struct msg *, char *err, size_t errlen);
+/*
+ * The same, taking RESULT Rows metadata from cache when the bytes are
+ * ones met before (and adding them when not); NULL cache: msg_decode.
+ */
+int	 msg_decode_cached(uint8_t version, const struct frame_header *,
+	     const uint8_t *, size_t, struct msg *, struct colset_cache *,
+	     char *err, size_t errlen);
 /* Free what msg_decode allocated and zero the struct. */
 void	 msg_clear(struct msg *);
+/* The same without the zeroing, for a msg about to go out of scope. */
+void	 msg_release(struct msg *);
 /*
  * Append a whole frame (header + body). Tracing (responses with
  * has_tracing_id), warning (responses with warnings) and custom payload

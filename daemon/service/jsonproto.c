@@ -38,10 +38,6 @@
  * below use.
  */
 
-/* A bit for the first two bytes of a member name (r->keymask). */
-#define JP_KEYBIT(k)	(1ULL << (((uint8_t)(k)[0] +			\
-			    ((k)[0] != '\0' ? (uint8_t)(k)[1] : 0)) & 63))
-
 /* Freed requests kept for reuse (they are big enough to be worth it). */
 #define CREQ_POOL_MAX	256
 static struct freelist	creq_fl = FREELIST_INITIALIZER(CREQ_POOL_MAX, 0, NULL);
@@ -69,6 +65,73 @@ creq_new(void)
 	return (r);
 }
 
+/* The names of enum jpkey. */
+static const char *jp_key_names[JPK_N] = {
+	"id", "op", "cql", "values", "compact", "numbers_as_strings",
+	"consistency", "serial_consistency", "page_size", "paging_state",
+	"timestamp", "timeout_ms", "idempotent", "trace", "keyspace",
+	"statement", "statements", "type", "table", "tracing_id", "wait_ms"
+};
+
+const char *
+jp_key_name(enum jpkey k)
+{
+	return ((unsigned int)k < JPK_N ? jp_key_names[k] : "?");
+}
+
+/* Which member a name is: by length first, so at most a few compares. */
+static enum jpkey
+jp_key_of(const char *s, size_t n)
+{
+	static const uint8_t	 by2[] = { JPK_ID, JPK_OP },
+				 by3[] = { JPK_CQL },
+				 by4[] = { JPK_TYPE },
+				 by5[] = { JPK_TRACE, JPK_TABLE },
+				 by6[] = { JPK_VALUES },
+				 by7[] = { JPK_COMPACT, JPK_WAIT_MS },
+				 by8[] = { JPK_KEYSPACE },
+				 by9[] = { JPK_PAGE_SIZE, JPK_TIMESTAMP,
+				     JPK_STATEMENT },
+				 by10[] = { JPK_TIMEOUT_MS, JPK_IDEMPOTENT,
+				     JPK_STATEMENTS, JPK_TRACING_ID },
+				 by11[] = { JPK_CONSISTENCY },
+				 by12[] = { JPK_PAGING_STATE },
+				 by18[] = { JPK_NUMBERS_AS_STRINGS,
+				     JPK_SERIAL_CONSISTENCY };
+	const uint8_t		*c;
+	const char		*name;
+	size_t			 nc, i, j;
+
+	switch (n) {
+#define JP_BY(len)	case len: c = by##len; nc = sizeof by##len; break
+	JP_BY(2);
+	JP_BY(3);
+	JP_BY(4);
+	JP_BY(5);
+	JP_BY(6);
+	JP_BY(7);
+	JP_BY(8);
+	JP_BY(9);
+	JP_BY(10);
+	JP_BY(11);
+	JP_BY(12);
+	JP_BY(18);
+#undef JP_BY
+	default:
+		return (JPK_OTHER);
+	}
+	for (i = 0; i < nc; i++) {
+		name = jp_key_names[c[i]];
+		if (name[0] != s[0])
+			continue;
+		for (j = 1; j < n && name[j] == s[j]; j++)
+			;
+		if (j == n)
+			return ((enum jpkey)c[i]);
+	}
+	return (JPK_OTHER);
+}
+
 /* Forget the members (a quick read that gave up, or the end). */
 static void
 creq_clear_fields(struct creq *r)
@@ -80,11 +143,13 @@ creq_clear_fields(struct creq *r)
 			json_decref(r->fields[i].json);
 	}
 	r->nfields = 0;
-	r->keymask = 0;
-	if (r->fields != r->fieldbuf)
+	r->keyset = 0;
+	r->nvals = 0;
+	if (r->fields != r->fieldbuf) {
 		free(r->fields);
-	r->fields = r->fieldbuf;
-	r->fieldcap = CREQ_FIELDS;
+		r->fields = r->fieldbuf;
+		r->fieldcap = CREQ_FIELDS;
+	}
 	if (r->text != r->textbuf)
 		free(r->text);
 	r->text = NULL;
@@ -92,7 +157,7 @@ creq_clear_fields(struct creq *r)
 
 /* A new member (the caller fills it in). */
 static struct jpfield *
-creq_add_field(struct creq *r, const char *key)
+creq_add_field(struct creq *r, const char *key, enum jpkey which)
 {
 	struct jpfield	*f;
 
@@ -104,23 +169,37 @@ creq_add_field(struct creq *r, const char *key)
 		r->fields = f;
 		r->fieldcap *= 2;
 	}
+	if (which != JPK_OTHER) {
+		r->slot[which] = r->nfields;
+		r->keyset |= 1U << which;
+	}
 	f = &r->fields[r->nfields++];
 	memset(f, 0, sizeof *f);
 	f->key = key;
-	r->keymask |= JP_KEYBIT(key);
+	f->which = which;
 	return (f);
 }
 
-/* Most lookups are of members a request does not have: say so quickly. */
+/* A member the daemon reads, NULL if the request has none. */
+static inline struct jpfield *
+jp_field(struct creq *r, enum jpkey k)
+{
+	if ((r->keyset & (1U << k)) == 0)
+		return (NULL);
+	return (&r->fields[r->slot[k]]);
+}
+
+/* Any member by name: the one jp_get would give (the first read). */
 static struct jpfield *
 jp_find(struct creq *r, const char *key)
 {
+	enum jpkey	k;
 	unsigned int	i;
 
-	if ((r->keymask & JP_KEYBIT(key)) == 0)
-		return (NULL);
+	if ((k = jp_key_of(key, strlen(key))) != JPK_OTHER)
+		return (jp_field(r, k));
 	for (i = 0; i < r->nfields; i++) {
-		if (r->fields[i].key[0] == key[0] &&
+		if (r->fields[i].which == JPK_OTHER &&
 		    strcmp(r->fields[i].key, key) == 0)
 			return (&r->fields[i]);
 	}
@@ -129,16 +208,31 @@ jp_find(struct creq *r, const char *key)
 
 /* A member read quickly: a later one of the same name replaces it. */
 static struct jpfield *
-jp_quick_field(struct creq *r, const char *key)
+jp_quick_field(struct creq *r, const char *key, size_t klen)
 {
 	struct jpfield	*f;
+	enum jpkey	 k;
+	unsigned int	 i;
 
-	if ((f = jp_find(r, key)) == NULL)
-		return (creq_add_field(r, key));
+	k = jp_key_of(key, klen);
+	if (k != JPK_OTHER)
+		f = jp_field(r, k);
+	else {
+		for (i = 0, f = NULL; i < r->nfields && f == NULL; i++) {
+			if (r->fields[i].which == JPK_OTHER &&
+			    strcmp(r->fields[i].key, key) == 0)
+				f = &r->fields[i];
+		}
+	}
+	if (f == NULL)
+		return (creq_add_field(r, key, k));
 	if (f->owned)
 		json_decref(f->json);
+	if (f->table)
+		r->nvals = 0;
 	memset(f, 0, sizeof *f);
 	f->key = key;
+	f->which = k;
 	return (f);
 }
 
@@ -153,7 +247,7 @@ jp_ws(const char *p, size_t n, size_t i)
 
 /* One member's value at p; the bytes used, 0 to give up. */
 static size_t
-jp_quick_value(struct jpfield *f, char *p, size_t n)
+jp_quick_value(struct creq *r, struct jpfield *f, char *p, size_t n)
 {
 	enum jsonval_num	 kind;
 	char			*s;
@@ -167,7 +261,20 @@ jp_quick_value(struct jpfield *f, char *p, size_t n)
 		f->s = s;
 		return (k);
 	case '[':
+		/* Values of plain scalars: a table, no tree (jsonval.h). */
+		if (f->which != JPK_VALUES)
+			goto tree;
+		if ((k = jsonval_quick_array(p, n, r->vals, CREQ_VALS,
+		    &r->nvals, &f->json)) == 0)
+			return (0);
+		f->kind = JP_ARRAY;
+		if (f->json != NULL)
+			f->owned = 1;
+		else
+			f->table = 1;
+		return (k);
 	case '{':
+	tree:
 		if ((k = jsonval_quick_value(p, n, &f->json)) == 0)
 			return (0);
 		f->kind = p[0] == '[' ? JP_ARRAY : JP_OBJECT;
@@ -221,8 +328,10 @@ jp_quick(struct creq *r, const char *line, size_t n)
 	if (i < n && p[i] == '}')
 		return (jp_ws(p, n, i + 1) == n ? 0 : -1);
 	for (;;) {
+		/* Only an escape can make a NUL (then the text shrank). */
 		if (i == n || (k = jsonval_quick_string(p + i, n - i, &key,
-		    &klen)) == 0 || memchr(key, '\0', klen) != NULL)
+		    &klen)) == 0 || (k != klen + 2 &&
+		    memchr(key, '\0', klen) != NULL))
 			return (-1);
 		i = jp_ws(p, n, i + k);
 		if (i == n || p[i] != ':')
@@ -230,8 +339,8 @@ jp_quick(struct creq *r, const char *line, size_t n)
 		i = jp_ws(p, n, i + 1);
 		if (i == n)
 			return (-1);
-		f = jp_quick_field(r, key);
-		if ((k = jp_quick_value(f, p + i, n - i)) == 0)
+		f = jp_quick_field(r, key, klen);
+		if ((k = jp_quick_value(r, f, p + i, n - i)) == 0)
 			return (-1);
 		i = jp_ws(p, n, i + k);
 		if (i < n && p[i] == ',') {
@@ -252,8 +361,14 @@ jp_from_json(struct creq *r, json_t *j)
 	const char	*k;
 	json_t		*v;
 
+	enum jpkey	 which;
+
 	json_object_foreach(j, k, v) {
-		f = creq_add_field(r, k);
+		/* A name with a NUL reads short: the first one stays. */
+		which = jp_key_of(k, strlen(k));
+		if (which != JPK_OTHER && jp_field(r, which) != NULL)
+			which = JPK_OTHER;
+		f = creq_add_field(r, k, which);
 		f->json = v;
 		switch (json_typeof(v)) {
 		case JSON_OBJECT:
@@ -287,17 +402,25 @@ jp_from_json(struct creq *r, json_t *j)
 	}
 }
 
-json_t *
-jp_get(struct creq *r, const char *key)
+/* A member's tree, made now if it was read quickly (borrowed). */
+static json_t *
+jp_tree(struct jpfield *f, struct creq *r)
 {
-	struct jpfield	*f;
+	size_t	i;
 
-	if ((f = jp_find(r, key)) == NULL)
-		return (NULL);
 	if (f->json != NULL)
 		return (f->json);
 	/* Only members read quickly have no tree yet. */
 	switch (f->kind) {
+	case JP_ARRAY:
+		if (!f->table)
+			break;
+		if ((f->json = json_array()) == NULL)
+			fatalx("out of memory");
+		for (i = 0; i < r->nvals; i++)
+			json_array_append_new(f->json,
+			    jsonval_scalar_json(&r->vals[i]));
+		break;
 	case JP_NULL:
 		f->json = json_null();
 		break;
@@ -320,9 +443,41 @@ jp_get(struct creq *r, const char *key)
 		break;
 	}
 	if (f->json == NULL)
-		fatalx("%s: no tree for member %s", __func__, key);
+		fatalx("%s: no tree for member %s", __func__, f->key);
 	f->owned = 1;
 	return (f->json);
+}
+
+json_t *
+jp_get(struct creq *r, enum jpkey k)
+{
+	struct jpfield	*f;
+
+	if ((f = jp_field(r, k)) == NULL)
+		return (NULL);
+	return (jp_tree(f, r));
+}
+
+json_t *
+jp_get_name(struct creq *r, const char *key)
+{
+	struct jpfield	*f;
+
+	if ((f = jp_find(r, key)) == NULL)
+		return (NULL);
+	return (jp_tree(f, r));
+}
+
+int
+jp_values(struct creq *r, const struct jsonval_scalar **tab, size_t *n)
+{
+	struct jpfield	*f;
+
+	if ((f = jp_field(r, JPK_VALUES)) == NULL || !f->table)
+		return (0);
+	*tab = r->vals;
+	*n = r->nvals;
+	return (1);
 }
 
 /* The id as JSON text, as json_dumps would write it (compact). */
@@ -381,7 +536,7 @@ jp_set_id(struct creq *r, struct jpfield *f)
 		r->id = r->idbuf;
 		return;
 	}
-	s = json_dumps(jp_get(r, "id"), JSON_ENCODE_ANY | JSON_COMPACT);
+	s = json_dumps(jp_get(r, JPK_ID), JSON_ENCODE_ANY | JSON_COMPACT);
 	if (s == NULL)
 		fatalx("json_dumps failed");
 	r->id = s;
@@ -425,7 +580,7 @@ jsonproto_parse(const char *line, size_t n, int readonly)
 		jp_from_json(r, j);
 	}
 
-	id = jp_find(r, "id");
+	id = jp_field(r, JPK_ID);
 	if (id != NULL) {
 		if (id->kind == JP_OBJECT || id->kind == JP_ARRAY) {
 			r->early_code = "bad_request";
@@ -435,11 +590,12 @@ jsonproto_parse(const char *line, size_t n, int readonly)
 			return (r);
 		}
 		jp_set_id(r, id);
+		r->idlen = strlen(r->id);
 		/*
 		 * Every answer repeats the id: a huge one could make even
 		 * the error answer overflow the output cap.
 		 */
-		if (strlen(r->id) > CREQ_ID_MAX) {
+		if (r->idlen > CREQ_ID_MAX) {
 			if (r->id != r->idbuf)
 				free(r->id);
 			r->id = NULL;
@@ -452,8 +608,8 @@ jsonproto_parse(const char *line, size_t n, int readonly)
 		r->ordered = 0;
 	}
 
-	op = jp_find(r, "op");
-	cql = jp_find(r, "cql");
+	op = jp_field(r, JPK_OP);
+	cql = jp_field(r, JPK_CQL);
 	if (op == NULL || op->kind == JP_NULL) {
 		if (cql == NULL) {
 			r->early_code = "bad_request";
@@ -481,9 +637,12 @@ jsonproto_parse(const char *line, size_t n, int readonly)
 	if (r->op == METRICS_OP_USE)
 		r->ordered = 1;
 	else if (r->op == METRICS_OP_QUERY && cql != NULL &&
-	    cql->kind == JP_STRING &&
-	    cql_parse_use(cql->s, ks, sizeof ks) != 0)
-		r->ordered = 1;
+	    cql->kind == JP_STRING) {
+		if (cql_parse_use(cql->s, ks, sizeof ks) != 0)
+			r->ordered = 1;
+		else
+			r->cql_not_use = 1;	/* op_query need not ask */
+	}
 	return (r);
 }
 
@@ -579,11 +738,11 @@ jsonproto_start(struct creq *r)
 	r->numstr = c->numstr;
 	r->compact = c->compact;
 	v = r->compact;
-	if (jp_bool(r, "compact", &v) < 0)
+	if (jp_bool(r, JPK_COMPACT, &v) < 0)
 		return;
 	r->compact = v;
 	v = r->numstr;
-	if (jp_bool(r, "numbers_as_strings", &v) < 0)
+	if (jp_bool(r, JPK_NUMBERS_AS_STRINGS, &v) < 0)
 		return;
 	r->numstr = v;
 
@@ -646,58 +805,57 @@ jsonproto_start(struct creq *r)
  */
 
 static int
-jp_bad(struct creq *r, const char *field, const char *what)
+jp_bad(struct creq *r, enum jpkey k, const char *what)
 {
+	const char	*field = jp_key_names[k];
+
 	creq_error(r, "bad_request", json_pack("{s:s}", "field", field),
 	    "%s must be %s", field, what);
 	return (-1);
 }
 
 int
-jp_string(struct creq *r, const char *field, const char **out)
+jp_string(struct creq *r, enum jpkey k, const char **out)
 {
 	struct jpfield	*f;
 
-	/* Absent (the mask says so without a call) or null: the default. */
-	if ((r->keymask & JP_KEYBIT(field)) == 0 ||
-	    (f = jp_find(r, field)) == NULL || f->kind == JP_NULL)
+	/* Absent or null: the default. */
+	if ((f = jp_field(r, k)) == NULL || f->kind == JP_NULL)
 		return (0);
 	if (f->kind != JP_STRING)
-		return (jp_bad(r, field, "a string"));
+		return (jp_bad(r, k, "a string"));
 	*out = f->s;
 	return (1);
 }
 
 int
-jp_bool(struct creq *r, const char *field, int *out)
+jp_bool(struct creq *r, enum jpkey k, int *out)
 {
 	struct jpfield	*f;
 
-	/* Absent (the mask says so without a call) or null: the default. */
-	if ((r->keymask & JP_KEYBIT(field)) == 0 ||
-	    (f = jp_find(r, field)) == NULL || f->kind == JP_NULL)
+	/* Absent or null: the default. */
+	if ((f = jp_field(r, k)) == NULL || f->kind == JP_NULL)
 		return (0);
 	if (f->kind != JP_TRUE && f->kind != JP_FALSE)
-		return (jp_bad(r, field, "true or false"));
+		return (jp_bad(r, k, "true or false"));
 	*out = f->kind == JP_TRUE;
 	return (1);
 }
 
 int
-jp_int(struct creq *r, const char *field, int64_t min, int64_t max,
+jp_int(struct creq *r, enum jpkey k, int64_t min, int64_t max,
     int64_t *out)
 {
 	struct jpfield	*f;
 	char		 what[96];
 
-	/* Absent (the mask says so without a call) or null: the default. */
-	if ((r->keymask & JP_KEYBIT(field)) == 0 ||
-	    (f = jp_find(r, field)) == NULL || f->kind == JP_NULL)
+	/* Absent or null: the default. */
+	if ((f = jp_field(r, k)) == NULL || f->kind == JP_NULL)
 		return (0);
 	if (f->kind != JP_INT || f->i < min || f->i > max) {
 		snprintf(what, sizeof what, "an integer from %lld to %lld",
 		    (long long)min, (long long)max);
-		return (jp_bad(r, field, what));
+		return (jp_bad(r, k, what));
 	}
 	*out = f->i;
 	return (1);
@@ -731,7 +889,7 @@ ans_begin(struct ans *a, struct creq *r, int ok)
 	if (r->id != NULL) {
 		ans_lit(a, "\"id\"");
 		ans_colon(a);
-		ans_raw(a, r->id);
+		ans_rawn(a, r->id, r->idlen);
 		ans_comma(a);
 	}
 	ans_raw(a, ok ? (a->compact ? "\"ok\":true" : "\"ok\": true") :
@@ -792,6 +950,14 @@ ans_key(struct ans *a, const char *k)
 {
 	ans_comma(a);
 	jsonval_write_string(&a->w, k, strlen(k));
+	ans_colon(a);
+}
+
+void
+ans_key_raw(struct ans *a, const char *quoted, size_t n)
+{
+	ans_comma(a);
+	ans_rawn(a, quoted, n);
 	ans_colon(a);
 }
 
@@ -888,11 +1054,18 @@ ans_uuid(struct ans *a, const uint8_t u[16])
 static void
 creq_meter(struct creq *r, const char *outcome)
 {
+	uint64_t	now;
+
 	if (r->metered)
 		return;
 	r->metered = 1;
-	metrics_request_done(srv->metrics, r->op, outcome,
-	    metrics_now_us() - r->start_us);
+	/*
+	 * A clock reading of its own: libevent's cached one is the coarse
+	 * monotonic clock (a few ms), which would put every request in the
+	 * first buckets of the histogram.
+	 */
+	now = metrics_now_us();
+	metrics_request_done(srv->metrics, r->op, outcome, now - r->start_us);
 }
 
 void
@@ -931,12 +1104,12 @@ ans_error(struct ans *a, const char *code, const char *msg, json_t *extra)
 	const char	*k;
 	json_t		*v;
 
-	ans_key(a, "error");
+	ans_key_lit(a, "error");
 	ans_raw(a, "{");
 	jsonval_write_string(&a->w, "code", 4);
 	ans_raw(a, a->compact ? ":" : ": ");
 	ans_string(a, code);
-	ans_key(a, "message");
+	ans_key_lit(a, "message");
 	ans_string(a, msg);
 	if (extra != NULL) {
 		json_object_foreach(extra, k, v) {

@@ -152,6 +152,71 @@ static const uint8_t quick_special[256] = {
 };
 
 /*
+ * Runs of plain string bytes, eight at a time: a word is plain when no
+ * byte is below 0x20, '"' or '\\' (and, if high, none is 0x80 or more).
+ * A byte minus one (or minus 0x20) sets its top bit, for a byte below
+ * 0x80, only when it was 0 (or below 0x20); a borrow into the next byte
+ * comes only from such a byte, so below the first byte rightly flagged
+ * none is flagged wrongly, and the lowest flagged byte ends the run.
+ */
+#define JV_ONES		UINT64_C(0x0101010101010101)
+#define JV_HIGH		UINT64_C(0x8080808080808080)
+
+static inline uint64_t
+jv_word_stops(uint64_t x, int high)
+{
+	uint64_t	t;
+
+	t = ((x ^ (JV_ONES * '"')) - JV_ONES) |
+	    ((x ^ (JV_ONES * '\\')) - JV_ONES) | (x - JV_ONES * 0x20);
+	return ((high ? t | x : t & ~x) & JV_HIGH);
+}
+
+/* How many bytes from p are plain (see above). */
+static inline size_t
+jv_plain_run(const uint8_t *p, size_t n, int high)
+{
+	uint64_t	x, m;
+	size_t		i;
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n >= 8) {
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&x, p + i, 8);
+			if ((m = jv_word_stops(x, high)) != 0)
+				return (i + ((size_t)__builtin_ctzll(m) >> 3));
+		}
+		if (i == n)
+			return (n);
+		/* The last eight bytes, the first of them known plain. */
+		memcpy(&x, p + n - 8, 8);
+		if ((m = jv_word_stops(x, high)) != 0)
+			return (n - 8 + ((size_t)__builtin_ctzll(m) >> 3));
+		return (n);
+	}
+#endif
+	for (i = 0; i < n; i++) {
+		if (quick_special[p[i]] && (high || p[i] < 0x80))
+			break;
+	}
+	return (i);
+}
+
+/* The same, stopping at non-ASCII bytes too, and not. */
+static size_t
+jv_ascii_run(const uint8_t *p, size_t n)
+{
+	return (jv_plain_run(p, n, 1));
+}
+
+static size_t
+jv_text_run(const uint8_t *p, size_t n)
+{
+	return (jv_plain_run(p, n, 0));
+}
+
+/*
  * JSON text output.
  */
 
@@ -195,28 +260,12 @@ jsonval_write_string(struct wbuf *w, const char *s, size_t n)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	const uint8_t		*p = (const uint8_t *)s;
-	size_t			 i, start = 0, fn;
+	size_t			 i, start, fn;
 	uint8_t			*o;
 	char			 esc[6], *fixed;
 
-	/*
-	 * Error texts from nodes and cut messages may not be UTF-8; an
-	 * answer line must always be valid JSON text.
-	 */
-	for (i = 0; i < n && p[i] < 0x80; i++)
-		;
-	if (i < n && !cqlval_utf8_valid(p, n)) {
-		fixed = jsonval_utf8_repair(p, n, &fn);
-		jsonval_write_string(w, fixed, fn);
-		free(fixed);
-		return;
-	}
-
-	/* Nothing to escape (the common case): one copy. */
-	for (i = 0; i < n; i++) {
-		if (quick_special[p[i]] && p[i] < 0x80)
-			break;
-	}
+	/* ASCII with nothing to escape (the common case): one copy. */
+	i = jv_ascii_run(p, n);
 	if (i == n) {
 		if ((o = wbuf_reserve(w, n + 2)) != NULL) {
 			o[0] = '"';
@@ -225,10 +274,25 @@ jsonval_write_string(struct wbuf *w, const char *s, size_t n)
 		}
 		return;
 	}
+
+	/*
+	 * Error texts from nodes and cut messages may not be UTF-8; an
+	 * answer line must always be valid JSON text.
+	 */
+	for (; i < n && p[i] < 0x80; i++)
+		;
+	if (i < n && !cqlval_utf8_valid(p, n)) {
+		fixed = jsonval_utf8_repair(p, n, &fn);
+		jsonval_write_string(w, fixed, fn);
+		free(fixed);
+		return;
+	}
+
+	/* Plain runs copied whole, the bytes between them escaped. */
 	wbuf_u8(w, '"');
-	for (i = 0; i < n; i++) {
-		if (p[i] >= 0x20 && p[i] != '"' && p[i] != '\\')
-			continue;
+	start = 0;
+	for (i = jv_text_run(p, n); i < n; i = start +
+	    jv_text_run(p + start, n - start)) {
 		wbuf_raw(w, p + start, i - start);
 		start = i + 1;
 		switch (p[i]) {
@@ -1376,6 +1440,47 @@ build_value(struct jctx *c, const struct cqltype *t, const json_t *j,
 }
 
 /*
+ * An integer for an integer column straight to its bytes (what build_int
+ * and cqlval_encode make of it): 1 if written, 0 for the general path
+ * (other columns, and out of range, which words the error).
+ */
+static int
+to_cql_int(const struct cqltype *t, int64_t v, struct wbuf *w)
+{
+	int	bytes;
+
+	switch (t->kind) {
+	case CQLTYPE_TINYINT:
+		bytes = 1;
+		break;
+	case CQLTYPE_SMALLINT:
+		bytes = 2;
+		break;
+	case CQLTYPE_INT:
+		bytes = 4;
+		break;
+	case CQLTYPE_BIGINT:
+	case CQLTYPE_COUNTER:
+		bytes = 8;
+		break;
+	default:
+		return (0);
+	}
+	if (bytes < 8 && (v < -(INT64_C(1) << (8 * bytes - 1)) ||
+	    v >= (INT64_C(1) << (8 * bytes - 1))))
+		return (0);	/* out of range: said there */
+	if (bytes == 1)
+		wbuf_u8(w, (uint8_t)v);
+	else if (bytes == 2)
+		wbuf_u16(w, (uint16_t)v);
+	else if (bytes == 4)
+		wbuf_i32(w, (int32_t)v);
+	else
+		wbuf_i64(w, v);
+	return (1);
+}
+
+/*
  * The common values, an integer for an integer column and a string for a
  * text one, straight to their bytes (what build_value and cqlval_encode
  * make of them): 1 if written, 0 for the general path (errors included).
@@ -1383,40 +1488,13 @@ build_value(struct jctx *c, const struct cqltype *t, const json_t *j,
 static int
 to_cql_quick(const struct cqltype *t, const json_t *j, struct wbuf *w)
 {
-	int64_t	v;
-	int	bytes;
-
-	switch (t->kind) {
-	case CQLTYPE_TINYINT:
-	case CQLTYPE_SMALLINT:
-	case CQLTYPE_INT:
-	case CQLTYPE_BIGINT:
-	case CQLTYPE_COUNTER:
-		if (!json_is_integer(j))
-			return (0);
-		v = json_integer_value(j);
-		bytes = t->kind == CQLTYPE_TINYINT ? 1 : t->kind ==
-		    CQLTYPE_SMALLINT ? 2 : t->kind == CQLTYPE_INT ? 4 : 8;
-		if (bytes < 8 && (v < -(INT64_C(1) << (8 * bytes - 1)) ||
-		    v >= (INT64_C(1) << (8 * bytes - 1))))
-			return (0);	/* out of range: said there */
-		if (bytes == 1)
-			wbuf_u8(w, (uint8_t)v);
-		else if (bytes == 2)
-			wbuf_u16(w, (uint16_t)v);
-		else if (bytes == 4)
-			wbuf_i32(w, (int32_t)v);
-		else
-			wbuf_i64(w, v);
-		return (1);
-	case CQLTYPE_TEXT:
-		if (!json_is_string(j))
-			return (0);
+	if (json_is_integer(j))
+		return (to_cql_int(t, json_integer_value(j), w));
+	if (t->kind == CQLTYPE_TEXT && json_is_string(j)) {
 		wbuf_raw(w, json_string_value(j), json_string_length(j));
 		return (1);
-	default:
-		return (0);
 	}
+	return (0);
 }
 
 int
@@ -1457,6 +1535,41 @@ jsonval_to_cql(const struct cqltype *t, const json_t *j,
 		    type_name(t, tb, sizeof tb), wbuf_ok(w) ? "" :
 		    ": too large"));
 	return (0);
+}
+
+int
+jsonval_scalar_to_cql(const struct cqltype *t, const struct jsonval_scalar *s,
+    const struct jsonval_opts *o, struct wbuf *w, int *is_null, char *err,
+    size_t errlen)
+{
+	json_t	*j;
+	int	 r;
+
+	*is_null = 0;
+	switch (s->kind) {
+	case JSONVAL_NULL:
+		*is_null = 1;
+		return (0);
+	case JSONVAL_INT:
+		/* A failed buffer takes the general path for its message. */
+		if (to_cql_int(t, s->i, w) && wbuf_ok(w))
+			return (0);
+		break;
+	case JSONVAL_STRING:
+		if (t->kind == CQLTYPE_TEXT) {
+			wbuf_raw(w, s->s, s->len);
+			if (wbuf_ok(w))
+				return (0);
+		}
+		break;
+	default:
+		break;
+	}
+	/* Everything else as the tree would go: the same bytes and errors. */
+	j = jsonval_scalar_json(s);
+	r = jsonval_to_cql(t, j, o, w, is_null, err, errlen);
+	json_decref(j);
+	return (r);
 }
 
 /*
@@ -1666,9 +1779,12 @@ jsonval_quick_string(char *p, size_t left, char **out, size_t *outlen)
 		return (0);
 	/* Find the end first: control characters and bad UTF-8 give up. */
 	for (i = 1; i < left; i++) {
+		/* Once a high byte is seen, the rest are checked below. */
+		i += high ? jv_text_run((const uint8_t *)p + i, left - i) :
+		    jv_ascii_run((const uint8_t *)p + i, left - i);
+		if (i >= left)
+			break;
 		c = (uint8_t)p[i];
-		if (!quick_special[c])
-			continue;
 		if (c == '"')
 			break;
 		if (c < 0x20)
@@ -1838,8 +1954,8 @@ quick_container(char *p, size_t left, json_t **out, int depth)
 	for (;;) {
 		if (obj) {
 			if (i >= left || (n = jsonval_quick_string(p + i,
-			    left - i, &k, &klen)) == 0 ||
-			    memchr(k, '\0', klen) != NULL)
+			    left - i, &k, &klen)) == 0 || (n != klen + 2 &&
+			    memchr(k, '\0', klen) != NULL))
 				break;
 			i = quick_ws(p, left, i + n);
 			if (i >= left || p[i] != ':')
@@ -1927,4 +2043,127 @@ size_t
 jsonval_quick_value(char *p, size_t left, json_t **out)
 {
 	return (quick_value(p, left, out, 0));
+}
+
+json_t *
+jsonval_scalar_json(const struct jsonval_scalar *s)
+{
+	json_t	*j = NULL;
+
+	switch (s->kind) {
+	case JSONVAL_NULL:
+		j = json_null();
+		break;
+	case JSONVAL_FALSE:
+		j = json_false();
+		break;
+	case JSONVAL_TRUE:
+		j = json_true();
+		break;
+	case JSONVAL_INT:
+		j = json_integer(s->i);
+		break;
+	case JSONVAL_REAL:
+		j = jsonval_loads(s->s, s->len, JSON_DECODE_ANY, NULL);
+		break;
+	case JSONVAL_STRING:
+		j = json_stringn_nocheck(s->s, s->len);
+		break;
+	}
+	if (j == NULL)
+		fatalx("out of memory");
+	return (j);
+}
+
+/* One scalar at p into *s; the bytes used, 0 if it is not one. */
+static size_t
+quick_scalar(char *p, size_t left, struct jsonval_scalar *s)
+{
+	enum jsonval_num	 kind;
+	char			*str;
+	size_t			 n;
+
+	switch (p[0]) {
+	case '"':
+		if ((n = jsonval_quick_string(p, left, &str, &s->len)) == 0)
+			return (0);
+		s->kind = JSONVAL_STRING;
+		s->s = str;
+		return (n);
+	case 't':
+		s->kind = JSONVAL_TRUE;
+		n = left >= 4 && memcmp(p, "true", 4) == 0 ? 4 : 0;
+		break;
+	case 'f':
+		s->kind = JSONVAL_FALSE;
+		n = left >= 5 && memcmp(p, "false", 5) == 0 ? 5 : 0;
+		break;
+	case 'n':
+		s->kind = JSONVAL_NULL;
+		n = left >= 4 && memcmp(p, "null", 4) == 0 ? 4 : 0;
+		break;
+	default:
+		if ((n = jsonval_quick_number(p, left, &kind, &s->i)) == 0)
+			return (0);
+		s->kind = kind == JSONVAL_NUM_INT ? JSONVAL_INT :
+		    kind == JSONVAL_NUM_REAL ? JSONVAL_REAL : JSONVAL_STRING;
+		s->s = p;
+		s->len = n;
+		return (n);
+	}
+	/* "truex" is one bad token to jansson. */
+	if (n == 0 || (n < left && isalpha((unsigned char)p[n])))
+		return (0);
+	return (n);
+}
+
+size_t
+jsonval_quick_array(char *p, size_t left, struct jsonval_scalar *tab,
+    size_t max, size_t *ntab, json_t **out)
+{
+	json_t	*j = NULL, *v;
+	size_t	 i, n, k = 0, x;
+
+	*out = NULL;
+	*ntab = 0;
+	if (left == 0 || p[0] != '[')
+		return (0);
+	i = quick_ws(p, left, 1);
+	if (i < left && p[i] == ']')
+		return (i + 1);
+	for (;;) {
+		if (i >= left)
+			break;
+		if (j == NULL && k < max && p[i] != '[' && p[i] != '{') {
+			if ((n = quick_scalar(p + i, left - i, &tab[k])) == 0)
+				break;
+			k++;
+		} else {
+			/* More than the table holds: a tree, as quick_value. */
+			if (j == NULL) {
+				if ((j = json_array()) == NULL)
+					fatalx("out of memory");
+				for (x = 0; x < k; x++)
+					json_array_append_new(j,
+					    jsonval_scalar_json(&tab[x]));
+			}
+			if ((n = quick_value(p + i, left - i, &v, 1)) == 0)
+				break;
+			json_array_append_new(j, v);
+		}
+		i = quick_ws(p, left, i + n);
+		if (i < left && p[i] == ',') {
+			i = quick_ws(p, left, i + 1);
+			continue;
+		}
+		if (i < left && p[i] == ']') {
+			*out = j;
+			*ntab = j == NULL ? k : 0;
+			return (i + 1);
+		}
+		break;
+	}
+	if (j != NULL)
+		json_decref(j);
+	return (0);
 }

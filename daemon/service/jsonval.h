@@ -93,6 +93,40 @@ size_t	 jsonval_quick_number(const char *, size_t, enum jsonval_num *,
 /* Any value (a new reference in *out). */
 size_t	 jsonval_quick_value(char *, size_t, json_t **);
 
+/*
+ * An array of plain scalars (a statement's values) read into a table
+ * instead of a tree: no allocation per value.  One scalar holds what
+ * jsonval_quick_value would make a json_t of.
+ */
+enum jsonval_kind {
+	JSONVAL_NULL = 0,
+	JSONVAL_FALSE,
+	JSONVAL_TRUE,
+	JSONVAL_INT,		/* i */
+	JSONVAL_REAL,		/* s, len: the number token */
+	JSONVAL_STRING		/* s, len: the bytes (a lossy number's
+				   token, or a string decoded in place) */
+};
+struct jsonval_scalar {
+	const char	*s;
+	size_t		 len;
+	int64_t		 i;
+	uint8_t		 kind;	/* enum jsonval_kind */
+};
+/*
+ * An array at p: up to max scalars go to tab (*ntab set, *out NULL);
+ * an array with more, or with nested values, becomes a tree in *out (a
+ * new reference).  The bytes used, or 0 to give up.
+ */
+size_t	 jsonval_quick_array(char *, size_t, struct jsonval_scalar *,
+	     size_t, size_t *, json_t **);
+/* The tree jsonval_quick_value makes of the scalar (a new reference). */
+json_t	*jsonval_scalar_json(const struct jsonval_scalar *);
+/* jsonval_to_cql of jsonval_scalar_json(s), without the tree when it can. */
+int	 jsonval_scalar_to_cql(const struct cqltype *,
+	     const struct jsonval_scalar *, const struct jsonval_opts *,
+	     struct wbuf *, int *, char *, size_t);
+
 /* Append s (n bytes of UTF-8) as a quoted, escaped JSON string. */
 void	 jsonval_write_string(struct wbuf *, const char *, size_t);
 

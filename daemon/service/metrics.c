@@ -202,10 +202,13 @@ metrics_request_count(struct metrics *m, enum metrics_op op,
 {
 	size_t	i;
 
-	if (outcome == NULL)
-		outcome = "ok";
-	i = metrics_intern(m->outcomes, &m->noutcomes, METRICS_MAX_OUTCOMES,
-	    outcome);
+	/* "ok" is always the first name: no search for most answers. */
+	if (outcome == NULL || (outcome[0] == 'o' && outcome[1] == 'k' &&
+	    outcome[2] == '\0'))
+		i = 0;
+	else
+		i = metrics_intern(m->outcomes, &m->noutcomes,
+		    METRICS_MAX_OUTCOMES, outcome);
 	metrics_opstat(m, op)->outcomes[i]++;
 }
 

@@ -76,6 +76,9 @@ struct cqlop {
 	struct jsonval_opts	 jo;
 	const char		*cql;		/* borrowed from r */
 	json_t			*values;	/* borrowed */
+	/* Or the request's values read as a table (jp_values). */
+	const struct jsonval_scalar *vtab;
+	size_t			 nvtab;
 	struct prepared_wait	*wait;
 	struct request		*req;
 	/* batch */
@@ -348,7 +351,7 @@ cqlop_opts(struct cqlop *op, int batch)
 	o->no_speculative = cfg->speculative_execution ==
 	    CONFIG_SPECULATIVE_NONE;
 
-	if ((rc = jp_string(r, "consistency", &s)) < 0)
+	if ((rc = jp_string(r, JPK_CONSISTENCY, &s)) < 0)
 		return (-1);
 	if (rc > 0) {
 		if (consistency_parse(s, &cl) != 0) {
@@ -359,7 +362,7 @@ cqlop_opts(struct cqlop *op, int batch)
 		}
 		o->consistency = cl;
 	}
-	if ((rc = jp_string(r, "serial_consistency", &s)) < 0)
+	if ((rc = jp_string(r, JPK_SERIAL_CONSISTENCY, &s)) < 0)
 		return (-1);
 	if (rc > 0) {
 		if (consistency_parse(s, &cl) != 0 || (cl != CL_SERIAL &&
@@ -372,12 +375,12 @@ cqlop_opts(struct cqlop *op, int batch)
 		o->serial_consistency = cl;
 	}
 	if (!batch) {
-		if ((rc = jp_int(r, "page_size", INT32_MIN, INT32_MAX,
+		if ((rc = jp_int(r, JPK_PAGE_SIZE, INT32_MIN, INT32_MAX,
 		    &i)) < 0)
 			return (-1);
 		if (rc > 0)
 			o->page_size = i > 0 ? (int32_t)i : -1;
-		if ((rc = jp_string(r, "paging_state", &s)) < 0)
+		if ((rc = jp_string(r, JPK_PAGING_STATE, &s)) < 0)
 			return (-1);
 		if (rc > 0 && *s != '\0') {
 			if (cql_unhex(s, &op->paging,
@@ -390,25 +393,25 @@ cqlop_opts(struct cqlop *op, int batch)
 			o->paging_state.p = op->paging;
 		}
 	}
-	if ((rc = jp_int(r, "timestamp", INT64_MIN, INT64_MAX, &i)) < 0)
+	if ((rc = jp_int(r, JPK_TIMESTAMP, INT64_MIN, INT64_MAX, &i)) < 0)
 		return (-1);
 	if (rc > 0) {
 		o->has_timestamp = 1;
 		o->timestamp = i;
 	}
-	if ((rc = jp_int(r, "timeout_ms", 0, 86400000, &i)) < 0)
+	if ((rc = jp_int(r, JPK_TIMEOUT_MS, 0, 86400000, &i)) < 0)
 		return (-1);
 	if (rc > 0 && i > 0)
 		o->timeout_ms = (int)i;
 	b = 0;
-	if (jp_bool(r, "idempotent", &b) < 0)
+	if (jp_bool(r, JPK_IDEMPOTENT, &b) < 0)
 		return (-1);
 	o->idempotent = b;
 	b = 0;
-	if (jp_bool(r, "trace", &b) < 0)
+	if (jp_bool(r, JPK_TRACE, &b) < 0)
 		return (-1);
 	o->tracing = b;
-	if ((rc = jp_string(r, "keyspace", &s)) < 0)
+	if ((rc = jp_string(r, JPK_KEYSPACE, &s)) < 0)
 		return (-1);
 	if (rc > 0)
 		op->keyspace = *s != '\0' ? xstrdup(s) : NULL;
@@ -423,7 +426,7 @@ static int
 cqlop_values_field(struct creq *r, json_t *j, json_t **out, ssize_t idx)
 {
 	json_t	*v = j != NULL ? json_object_get(j, "values") :
-	    jp_get(r, "values");
+	    jp_get(r, JPK_VALUES);
 
 	*out = NULL;
 	if (v == NULL || json_is_null(v))
@@ -458,19 +461,40 @@ cqlop_extra(ssize_t idx)
 	return (o);
 }
 
-/* Convert one JSON value as bind variable i; -1 answered. */
+/* The values of the request: a table of scalars, or as above. */
+static int
+cqlop_values(struct cqlop *op)
+{
+	const struct jsonval_scalar	*tab;
+	size_t				 n;
+
+	if (jp_values(op->r, &tab, &n)) {
+		op->vtab = tab;
+		op->nvtab = n;
+		return (0);
+	}
+	return (cqlop_values_field(op->r, NULL, &op->values, -1));
+}
+
+/* Convert one JSON value (v, or s) as bind variable i; -1 answered. */
 static int
 cqlop_bind_one(struct creq *r, struct cqlvals *cv, size_t i,
-    const struct result_column *col, json_t *v, const char *name,
+    const struct result_column *col, json_t *v,
+    const struct jsonval_scalar *sv, const char *name,
     const struct jsonval_opts *jo, ssize_t idx)
 {
 	char	 err[256], *type;
 	json_t	*x;
 	size_t	 start = cv->w.len;
-	int	 is_null = 0;
+	int	 is_null = 0, rc;
 
-	if (jsonval_to_cql(col->type, v, jo, &cv->w, &is_null, err,
-	    sizeof err) != 0 || !wbuf_ok(&cv->w)) {
+	if (sv != NULL)
+		rc = jsonval_scalar_to_cql(col->type, sv, jo, &cv->w,
+		    &is_null, err, sizeof err);
+	else
+		rc = jsonval_to_cql(col->type, v, jo, &cv->w, &is_null, err,
+		    sizeof err);
+	if (rc != 0 || !wbuf_ok(&cv->w)) {
 		x = cqlop_extra(idx);
 		if (name != NULL)
 			json_object_set_new(x, "name", json_string(name));
@@ -495,12 +519,13 @@ cqlop_bind_one(struct creq *r, struct cqlvals *cv, size_t i,
 }
 
 /*
- * Serialize the JSON values as the prepared statement's bind variables
- * say; -1 when answered with an error.
+ * Serialize the JSON values (a tree, or a table of tab n scalars) as the
+ * prepared statement's bind variables say; -1 when answered with an error.
  */
 static int
 cqlop_bind(struct creq *r, const struct prepared *p, json_t *values,
-    struct cqlvals *cv, const struct jsonval_opts *jo, ssize_t idx)
+    const struct jsonval_scalar *tab, size_t ntab, struct cqlvals *cv,
+    const struct jsonval_opts *jo, ssize_t idx)
 {
 	const struct result_columns	*bind = &p->bind;
 	const char			*k;
@@ -509,8 +534,9 @@ cqlop_bind(struct creq *r, const struct prepared *p, json_t *values,
 
 	cqlvals_init(cv, bind->n);
 
-	if (values == NULL || json_is_array(values)) {
-		given = values != NULL ? json_array_size(values) : 0;
+	if (tab != NULL || values == NULL || json_is_array(values)) {
+		given = tab != NULL ? ntab : values != NULL ?
+		    json_array_size(values) : 0;
 		if (given > bind->n) {
 			x = cqlop_extra(idx);
 			json_object_set_new(x, "expected",
@@ -535,7 +561,8 @@ cqlop_bind(struct creq *r, const struct prepared *p, json_t *values,
 		}
 		for (i = 0; i < bind->n; i++) {
 			if (cqlop_bind_one(r, cv, i, &bind->cols[i],
-			    json_array_get(values, i), NULL, jo, idx) != 0)
+			    tab != NULL ? NULL : json_array_get(values, i),
+			    tab != NULL ? &tab[i] : NULL, NULL, jo, idx) != 0)
 				return (-1);
 		}
 	} else {
@@ -562,7 +589,7 @@ cqlop_bind(struct creq *r, const struct prepared *p, json_t *values,
 				    "for marker \"%.64s\"", bind->cols[i].name);
 				return (-1);
 			}
-			if (cqlop_bind_one(r, cv, i, &bind->cols[i], v,
+			if (cqlop_bind_one(r, cv, i, &bind->cols[i], v, NULL,
 			    bind->cols[i].name, jo, idx) != 0)
 				return (-1);
 		}
@@ -609,7 +636,7 @@ cqlop_columns_write(struct ans *a, const struct result_columns *cols)
 		jsonval_write_string(&a->w, "name", 4);
 		ans_colon(a);
 		ans_string(a, cols->cols[i].name);
-		ans_key(a, "type");
+		ans_key_lit(a, "type");
 		t = cols->cols[i].type;
 		if (cqlop_type_plain(t))
 			ans_string(a, cqltype_kind_name(t->kind));
@@ -730,9 +757,9 @@ cqlop_rows(struct ans *a, const struct result *res,
 	int32_t			 i;
 	size_t			 j;
 
-	ans_key(a, "columns");
+	ans_key_lit(a, "columns");
 	cqlop_columns(a, &res->columns);
-	ans_key(a, "rows");
+	ans_key_lit(a, "rows");
 	ans_lit(a, "[");
 	for (i = 0; i < res->rows_count; i++) {
 		if (i > 0)
@@ -782,27 +809,27 @@ cqlop_answer(struct cqlop *op, struct result *res)
 			return;
 		}
 		if (res->has_more_pages && res->paging_state != NULL) {
-			ans_key(&a, "paging_state");
+			ans_key_lit(&a, "paging_state");
 			ans_hex(&a, res->paging_state, res->paging_state_len,
 			    0);
 		}
 		break;
 	case RES_SCHEMA_CHANGE:
-		ans_key(&a, "schema_change");
+		ans_key_lit(&a, "schema_change");
 		ans_raw(&a, "{");
 		jsonval_write_string(&a.w, "change", 6);
 		ans_raw(&a, a.compact ? ":" : ": ");
 		ans_string(&a, res->schema.change);
-		ans_key(&a, "target");
+		ans_key_lit(&a, "target");
 		ans_string(&a, res->schema.target);
-		ans_key(&a, "keyspace");
+		ans_key_lit(&a, "keyspace");
 		ans_string(&a, res->schema.keyspace);
 		if (res->schema.name != NULL && *res->schema.name != '\0') {
-			ans_key(&a, "name");
+			ans_key_lit(&a, "name");
 			ans_string(&a, res->schema.name);
 		}
 		if (res->schema.nargs > 0) {
-			ans_key(&a, "args");
+			ans_key_lit(&a, "args");
 			ans_raw(&a, "[");
 			for (i = 0; i < res->schema.nargs; i++) {
 				if (i > 0)
@@ -812,22 +839,22 @@ cqlop_answer(struct cqlop *op, struct result *res)
 			ans_raw(&a, "]");
 		}
 		ans_raw(&a, "}");
-		ans_key(&a, "schema_agreement");
+		ans_key_lit(&a, "schema_agreement");
 		ans_bool(&a, res->schema.agreement);
 		break;
 	case RES_SET_KEYSPACE:
-		ans_key(&a, "keyspace");
+		ans_key_lit(&a, "keyspace");
 		ans_string(&a, res->keyspace);
 		break;
 	default:
 		break;
 	}
 	if (res->has_tracing_id) {
-		ans_key(&a, "tracing_id");
+		ans_key_lit(&a, "tracing_id");
 		ans_uuid(&a, res->tracing_id);
 	}
 	if (res->nwarnings > 0) {
-		ans_key(&a, "warnings");
+		ans_key_lit(&a, "warnings");
 		ans_raw(&a, "[");
 		for (i = 0; i < res->nwarnings; i++) {
 			if (i > 0)
@@ -858,7 +885,8 @@ cqlop_run_prepared(struct cqlop *op, struct prepared *p)
 	struct stmt_values	 sv;
 
 	memset(&cv, 0, sizeof cv);
-	if (cqlop_bind(op->r, p, op->values, &cv, &op->jo, -1) != 0) {
+	if (cqlop_bind(op->r, p, op->values, op->vtab, op->nvtab, &cv,
+	    &op->jo, -1) != 0) {
 		cqlvals_clear(&cv);
 		cqlop_free(op);
 		return;
@@ -919,12 +947,12 @@ cqlop_use_done(struct result *res, void *arg)
 				    op->use_compact);
 		}
 		ans_begin(&a, r, 1);
-		ans_key(&a, "keyspace");
+		ans_key_lit(&a, "keyspace");
 		ans_string(&a, op->use_ks);
 		if (c != NULL && op->kind == CQLOP_USE) {
-			ans_key(&a, "numbers_as_strings");
+			ans_key_lit(&a, "numbers_as_strings");
 			ans_bool(&a, c->numstr);
-			ans_key(&a, "compact");
+			ans_key_lit(&a, "compact");
 			ans_bool(&a, c->compact);
 		}
 		creq_reply(r, &a, "ok");
@@ -978,7 +1006,7 @@ op_use(struct creq *r)
 	json_t		*ks;
 	int		 numstr, compact;
 
-	ks = jp_get(r, "keyspace");
+	ks = jp_get(r, JPK_KEYSPACE);
 	if (ks != NULL && !json_is_null(ks) && !json_is_string(ks)) {
 		creq_error(r, "bad_request", json_pack("{s:s}", "field",
 		    "keyspace"), "keyspace must be a string or null");
@@ -986,8 +1014,8 @@ op_use(struct creq *r)
 	}
 	/* Options apply to every request after this one (if it works). */
 	numstr = compact = -1;
-	if (jp_bool(r, "numbers_as_strings", &numstr) < 0 ||
-	    jp_bool(r, "compact", &compact) < 0)
+	if (jp_bool(r, JPK_NUMBERS_AS_STRINGS, &numstr) < 0 ||
+	    jp_bool(r, JPK_COMPACT, &compact) < 0)
 		return;
 
 	if (ks != NULL && json_is_string(ks) && *json_string_value(ks) !=
@@ -1004,11 +1032,11 @@ op_use(struct creq *r)
 		c->keyspace = NULL;
 	}
 	ans_begin(&a, r, 1);
-	ans_key(&a, "keyspace");
+	ans_key_lit(&a, "keyspace");
 	ans_string(&a, c->keyspace);
-	ans_key(&a, "numbers_as_strings");
+	ans_key_lit(&a, "numbers_as_strings");
 	ans_bool(&a, c->numstr);
-	ans_key(&a, "compact");
+	ans_key_lit(&a, "compact");
 	ans_bool(&a, c->compact);
 	creq_reply(r, &a, "ok");
 }
@@ -1020,7 +1048,7 @@ cqlop_cql(struct creq *r)
 	const char	*cql = NULL;
 	int		 rc;
 
-	if ((rc = jp_string(r, "cql", &cql)) < 0)
+	if ((rc = jp_string(r, JPK_CQL, &cql)) < 0)
 		return (NULL);
 	if (rc == 0 || *cql == '\0') {
 		creq_error(r, "bad_request", json_pack("{s:s}", "field",
@@ -1051,7 +1079,8 @@ op_query(struct creq *r)
 
 	if ((cql = cqlop_cql(r)) == NULL)
 		return;
-	if ((rc = cql_parse_use(cql, ks, sizeof ks)) != 0) {
+	if (!r->cql_not_use &&
+	    (rc = cql_parse_use(cql, ks, sizeof ks)) != 0) {
 		if (rc < 0) {
 			creq_error(r, "syntax_error", NULL, "cannot read the "
 			    "keyspace name of this USE statement");
@@ -1065,8 +1094,7 @@ op_query(struct creq *r)
 		return;
 	op = cqlop_new(r, CQLOP_QUERY);
 	op->cql = cql;
-	if (cqlop_opts(op, 0) != 0 ||
-	    cqlop_values_field(r, NULL, &op->values, -1) != 0) {
+	if (cqlop_opts(op, 0) != 0 || cqlop_values(op) != 0) {
 		cqlop_free(op);
 		return;
 	}
@@ -1074,7 +1102,7 @@ op_query(struct creq *r)
 	 * A values field, even an empty one, means bound values: prepare,
 	 * so missing ones are counted against the statement's markers.
 	 */
-	if (op->values == NULL && op->keyspace == NULL) {
+	if (op->values == NULL && op->vtab == NULL && op->keyspace == NULL) {
 		stmt_init(&s, STMT_QUERY);
 		s.query = slice_cstr(cql);
 		op->req = cluster_execute(srv->cluster, &s, &op->opts,
@@ -1104,11 +1132,11 @@ cqlop_prepare_cb(struct prepared_cache *pc, struct prepared *p,
 		creq_error_result(op->r, err, NULL);
 	else {
 		ans_begin(&a, op->r, 1);
-		ans_key(&a, "statement");
+		ans_key_lit(&a, "statement");
 		ans_hex(&a, p->id, p->idlen, 0);
-		ans_key(&a, "params");
+		ans_key_lit(&a, "params");
 		cqlop_columns(&a, &p->bind);
-		ans_key(&a, "columns");
+		ans_key_lit(&a, "columns");
 		cqlop_columns(&a, &p->columns);
 		creq_reply(op->r, &a, "ok");
 	}
@@ -1127,7 +1155,7 @@ op_prepare(struct creq *r)
 	if (cqlop_check_readonly(r, cql) != 0)
 		return;
 	op = cqlop_new(r, CQLOP_PREPARE);
-	if ((rc = jp_string(r, "keyspace", &s)) < 0) {
+	if ((rc = jp_string(r, JPK_KEYSPACE, &s)) < 0) {
 		cqlop_free(op);
 		return;
 	}
@@ -1152,7 +1180,7 @@ cqlop_find(struct creq *r, json_t *j, ssize_t idx)
 	size_t		 idlen;
 
 	v = j != NULL ? json_object_get(j, "statement") :
-	    jp_get(r, "statement");
+	    jp_get(r, JPK_STATEMENT);
 	if (!json_is_string(v)) {
 		x = cqlop_extra(idx);
 		json_object_set_new(x, "field", json_string("statement"));
@@ -1191,8 +1219,7 @@ op_execute(struct creq *r)
 	/* A statement keeps the keyspace it was prepared under. */
 	saved = r->keyspace;
 	r->keyspace = NULL;
-	if (cqlop_opts(op, 0) != 0 ||
-	    cqlop_values_field(r, NULL, &op->values, -1) != 0) {
+	if (cqlop_opts(op, 0) != 0 || cqlop_values(op) != 0) {
 		r->keyspace = saved;
 		cqlop_free(op);
 		return;
@@ -1221,7 +1248,8 @@ cqlop_batch_send(struct cqlop *op)
 		e = &op->ents[i];
 		if (e->p != NULL) {
 			if (cqlop_bind(op->r, e->p, json_object_get(e->json,
-			    "values"), &e->vals, &op->jo, (ssize_t)i) != 0) {
+			    "values"), NULL, 0, &e->vals, &op->jo,
+			    (ssize_t)i) != 0) {
 				free(be);
 				cqlop_free(op);
 				return;
@@ -1279,7 +1307,7 @@ op_batch(struct creq *r)
 		    "this socket only allows SELECT");
 		return;
 	}
-	list = jp_get(r, "statements");
+	list = jp_get(r, JPK_STATEMENTS);
 	if (!json_is_array(list) || json_array_size(list) == 0 ||
 	    json_array_size(list) > MSG_MAX_STATEMENTS) {
 		creq_error(r, "bad_request", json_pack("{s:s}", "field",
@@ -1287,7 +1315,7 @@ op_batch(struct creq *r)
 		    "statements", MSG_MAX_STATEMENTS);
 		return;
 	}
-	if ((rc = jp_string(r, "type", &type)) < 0)
+	if ((rc = jp_string(r, JPK_TYPE, &type)) < 0)
 		return;
 	op = cqlop_new(r, CQLOP_BATCH);
 	if (strcasecmp(type, "logged") == 0)

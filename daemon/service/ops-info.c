@@ -53,7 +53,7 @@ op_stats(struct creq *r)
 
 	o = metrics_stats_json(srv->metrics);
 	ans_begin(&a, r, 1);
-	ans_key(&a, "stats");
+	ans_key_lit(&a, "stats");
 	ans_json(&a, o);
 	creq_reply(r, &a, "ok");
 }
@@ -249,8 +249,8 @@ op_schema(struct creq *r)
 	json_t			*arr;
 	size_t			 i;
 
-	if (jp_string(r, "keyspace", &ks) < 0 ||
-	    jp_string(r, "table", &table) < 0)
+	if (jp_string(r, JPK_KEYSPACE, &ks) < 0 ||
+	    jp_string(r, JPK_TABLE, &table) < 0)
 		return;
 	if (table != NULL && ks == NULL) {
 		creq_error(r, "bad_request", json_pack("{s:s}", "field",
@@ -263,7 +263,7 @@ op_schema(struct creq *r)
 			json_array_append_new(arr,
 			    json_string(s->keyspaces[i]->name));
 		ans_begin(&a, r, 1);
-		ans_key(&a, "keyspaces");
+		ans_key_lit(&a, "keyspaces");
 		ans_json(&a, arr);
 		creq_reply(r, &a, "ok");
 		return;
@@ -275,7 +275,7 @@ op_schema(struct creq *r)
 	}
 	if (table == NULL) {
 		ans_begin(&a, r, 1);
-		ans_key(&a, "keyspace");
+		ans_key_lit(&a, "keyspace");
 		ans_json(&a, info_keyspace(k));
 		creq_reply(r, &a, "ok");
 		return;
@@ -288,7 +288,7 @@ op_schema(struct creq *r)
 		return;
 	}
 	ans_begin(&a, r, 1);
-	ans_key(&a, "table");
+	ans_key_lit(&a, "table");
 	ans_json(&a, info_table(t));
 	creq_reply(r, &a, "ok");
 }
@@ -336,7 +336,7 @@ op_hosts(struct creq *r)
 		json_array_append_new(arr, o);
 	}
 	ans_begin(&a, r, 1);
-	ans_key(&a, "hosts");
+	ans_key_lit(&a, "hosts");
 	ans_json(&a, arr);
 	creq_reply(r, &a, "ok");
 }
@@ -422,12 +422,12 @@ traceop_done(struct trace *tr, enum core_error e, const char *why,
 			json_array_append_new(arr, ev);
 		}
 		ans_begin(&a, t->r, 1);
-		ans_key(&a, "session");
+		ans_key_lit(&a, "session");
 		ans_json(&a, s);
-		ans_key(&a, "events");
+		ans_key_lit(&a, "events");
 		ans_json(&a, arr);
 		if (tr->truncated) {
-			ans_key(&a, "truncated");
+			ans_key_lit(&a, "truncated");
 			ans_bool(&a, 1);
 		}
 		creq_reply(t->r, &a, "ok");
@@ -447,9 +447,9 @@ op_trace(struct creq *r)
 	int64_t			 wait = srv->cfg->max_trace_wait_ms;
 	uint16_t		 c;
 
-	if (jp_string(r, "tracing_id", &id) < 0 ||
-	    jp_int(r, "wait_ms", 0, srv->cfg->max_trace_wait_ms, &wait) < 0 ||
-	    jp_string(r, "consistency", &cl) < 0)
+	if (jp_string(r, JPK_TRACING_ID, &id) < 0 ||
+	    jp_int(r, JPK_WAIT_MS, 0, srv->cfg->max_trace_wait_ms, &wait) < 0 ||
+	    jp_string(r, JPK_CONSISTENCY, &cl) < 0)
 		return;
 	if (id == NULL || info_parse_uuid(id, u) != 0) {
 		creq_error(r, "bad_request", json_pack("{s:s}", "field",

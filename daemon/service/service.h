@@ -30,6 +30,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "jsonval.h"
 #include "metrics.h"
 
 #ifndef TAILQ_FOREACH_SAFE
@@ -172,6 +173,36 @@ enum jpkind {
 	JP_OBJECT
 };
 
+/*
+ * The members the daemon reads, resolved once when the line is read so
+ * that looking one up is an index, not a string compare.
+ */
+enum jpkey {
+	JPK_ID = 0,
+	JPK_OP,
+	JPK_CQL,
+	JPK_VALUES,
+	JPK_COMPACT,
+	JPK_NUMBERS_AS_STRINGS,
+	JPK_CONSISTENCY,
+	JPK_SERIAL_CONSISTENCY,
+	JPK_PAGE_SIZE,
+	JPK_PAGING_STATE,
+	JPK_TIMESTAMP,
+	JPK_TIMEOUT_MS,
+	JPK_IDEMPOTENT,
+	JPK_TRACE,
+	JPK_KEYSPACE,
+	JPK_STATEMENT,
+	JPK_STATEMENTS,
+	JPK_TYPE,
+	JPK_TABLE,
+	JPK_TRACING_ID,
+	JPK_WAIT_MS,
+	JPK_OTHER		/* a name none of the above */
+};
+#define JPK_N		JPK_OTHER
+
 /* One member of the request object. */
 struct jpfield {
 	const char	*key;
@@ -181,10 +212,14 @@ struct jpfield {
 	json_t		*json;		/* the value as a tree, or NULL */
 	uint8_t		 kind;		/* enum jpkind */
 	uint8_t		 owned;		/* json is ours to drop */
+	uint8_t		 which;		/* enum jpkey */
+	uint8_t		 table;		/* an array held in r->vals */
 };
 
 /* Members held in the request itself; more go to the heap. */
 #define CREQ_FIELDS	8
+/* Scalars of a values array held in a table, not a tree (jsonval.h). */
+#define CREQ_VALS	8
 /* A line up to this long is kept in the request itself. */
 #define CREQ_TEXT	192
 /* An id whose JSON text is shorter than this is kept in the request. */
@@ -201,8 +236,10 @@ struct creq {
 	uint8_t			 numstr;	/* numbers as strings */
 	uint8_t			 compact;	/* compact answer */
 	uint8_t			 metered;	/* metrics_request_done called */
+	uint8_t			 cql_not_use;	/* cql is known not to be USE */
 	enum metrics_op		 op;
 	char			*id;		/* the id as JSON text, or NULL */
+	size_t			 idlen;
 	json_t			*json;		/* the request object, when
 						   jansson read it */
 	char			*text;		/* the line, strings decoded in
@@ -210,7 +247,7 @@ struct creq {
 	struct jpfield		*fields;	/* the request's members */
 	unsigned int		 nfields;
 	unsigned int		 fieldcap;
-	uint64_t		 keymask;	/* hints of their names */
+	uint32_t		 keyset;	/* bit k: slot[k] holds JPK k */
 	char			*keyspace;	/* the client's, at start */
 	/* An answer decided when the line was read (a parse error). */
 	const char		*early_code;
@@ -221,6 +258,10 @@ struct creq {
 	struct jpfield		 fieldbuf[CREQ_FIELDS];
 	char			 idbuf[CREQ_ID];
 	char			 textbuf[CREQ_TEXT];
+	/* Past here nothing is cleared for a new request (keyset says). */
+	unsigned int		 slot[JPK_N];	/* index into fields */
+	size_t			 nvals;
+	struct jsonval_scalar	 vals[CREQ_VALS];
 };
 TAILQ_HEAD(creq_list, creq);
 
@@ -299,6 +340,9 @@ void		 ans_begin(struct ans *, struct creq *, int ok);
 /* Drop an answer that will not be sent. */
 void		 ans_free(struct ans *);
 void		 ans_key(struct ans *, const char *);
+/* A member name known to need no escaping, quoted: "\"name\"". */
+void		 ans_key_raw(struct ans *, const char *, size_t);
+#define ans_key_lit(a, k)	ans_key_raw((a), "\"" k "\"", sizeof (k) + 1)
 void		 ans_string(struct ans *, const char *);
 void		 ans_stringn(struct ans *, const char *, size_t);
 void		 ans_int(struct ans *, int64_t);
@@ -331,11 +375,18 @@ void		 creq_error_result(struct creq *, const struct result *,
 /* The stable code of a core result's error ("unavailable", ...). */
 const char	*jsonproto_result_code(const struct result *);
 /* A member of the request as a tree (borrowed), NULL if absent. */
-json_t		*jp_get(struct creq *, const char *);
+json_t		*jp_get(struct creq *, enum jpkey);
+/* The same by name (any name; for tests and harnesses). */
+json_t		*jp_get_name(struct creq *, const char *);
+/* The values member as a table of scalars: 1, or 0 (then jp_get). */
+int		 jp_values(struct creq *, const struct jsonval_scalar **,
+		     size_t *);
+/* A member's name. */
+const char	*jp_key_name(enum jpkey);
 /* Field readers: 0 if absent (default kept), 1 if read, -1 answered. */
-int		 jp_string(struct creq *, const char *, const char **);
-int		 jp_bool(struct creq *, const char *, int *);
-int		 jp_int(struct creq *, const char *, int64_t, int64_t,
+int		 jp_string(struct creq *, enum jpkey, const char **);
+int		 jp_bool(struct creq *, enum jpkey, int *);
+int		 jp_int(struct creq *, enum jpkey, int64_t, int64_t,
 		     int64_t *);
 /* "ok", the code: the outcome label. */
 int		 jsonproto_is_local_op(enum metrics_op);

@@ -739,6 +739,51 @@ START_TEST(test_back_pressure)
 }
 END_TEST
 
+/*
+ * Requests are kept for reuse with their timers set up: after the cluster
+ * and its event base are freed, a new cluster's requests (likely in the
+ * same memory) time out on the new base.  The configured timeout is a
+ * libevent common timeout, shared by requests in flight together.
+ */
+START_TEST(test_timers_reused)
+{
+	struct stmt	 s;
+	struct result	*r;
+	struct ct_wait	 w[4];
+	uint64_t	 t0;
+	int		 round, i;
+
+	for (round = 0; round < 2; round++) {
+		if (round > 0)
+			ct_setup(3, NULL);
+		CT->cfg.request_timeout_ms = 150;
+		ct_connect();
+		delay_all(1000, "slow_marker");
+		/* Several in flight on the same timeout, then one fast. */
+		stmt_init(&s, STMT_QUERY);
+		s.query = slice_cstr("SELECT key FROM system.local WHERE "
+		    "key = 'slow_marker'");
+		t0 = conn_now_ms();
+		memset(w, 0, sizeof w);
+		for (i = 0; i < 4; i++)
+			cluster_execute(CT->c, &s, NULL, ct_done, &w[i]);
+		for (i = 0; i < 4; i++) {
+			ck_assert(testloop_until(CT->base, ct_cond_done,
+			    &w[i], 5000));
+			ck_assert_int_eq(w[i].r->error, CORE_ETIMEOUT);
+			result_free(w[i].r);
+		}
+		ck_assert_uint_lt(conn_now_ms() - t0, 900);
+		ck_assert_uint_ge(conn_now_ms() - t0, 140);
+		ck_assert_uint_eq(cluster_metrics(CT->c)->client_timeouts, 4);
+		r = ct_query("SELECT key FROM system.local");
+		ck_assert_int_eq(r->error, CORE_OK);
+		result_free(r);
+		ct_teardown();
+	}
+}
+END_TEST
+
 static Suite *
 request_suite(void)
 {
@@ -751,6 +796,7 @@ request_suite(void)
 	tcase_add_loop_test(tc, test_retry_decisions, 0, nitems(cases));
 	tcase_add_test(tc, test_speculative);
 	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_timers_reused);
 	tcase_add_test(tc, test_back_pressure);
 	suite_add_tcase(s, tc);
 

@@ -7,7 +7,8 @@
  * the answer that parsing decides (the id echoed back, the error message
  * and its extra members) must be valid JSON on one line, as the answer
  * that carries them will be; a CQL text is classified as the read-only
- * socket and USE handling do (cql_is_select, cql_parse_use).
+ * socket and USE handling do (cql_is_select, cql_parse_use).  Values read
+ * as a table of scalars bind to the bytes the tree would bind to.
  */
 #include <sys/types.h>
 
@@ -21,6 +22,7 @@
 
 #include "util.h"
 #include "buf.h"
+#include "cqltype.h"
 #include "metrics.h"
 #include "service.h"
 #include "jsonval.h"
@@ -92,7 +94,7 @@ check_request(struct creq *r)
 	}
 
 	/* What the read-only socket and USE handling read of the CQL. */
-	if ((cql = jp_get(r, "cql")) != NULL && json_is_string(cql)) {
+	if ((cql = jp_get(r, JPK_CQL)) != NULL && json_is_string(cql)) {
 		(void)cql_is_select(json_string_value(cql));
 		memset(ks, 'x', sizeof ks);
 		u = cql_parse_use(json_string_value(cql), ks, sizeof ks);
@@ -137,7 +139,7 @@ check_against_jansson(struct creq *r, const char *line, size_t n)
 		/* A key with a NUL reads shorter here: not comparable. */
 		if (json_object_get(j, k) != v)
 			continue;
-		if ((got = jp_get(r, k)) == NULL)
+		if ((got = jp_get_name(r, k)) == NULL)
 			fail("a member jansson reads is missing", k);
 		if (!json_equal(got, v))
 			fail("a member differs from jansson's", k);
@@ -157,6 +159,60 @@ check_against_jansson(struct creq *r, const char *line, size_t n)
 	json_decref(j);
 }
 
+/*
+ * A values array read as a table of scalars is bound from the table
+ * (jsonval_scalar_to_cql): for a few types, the bytes, nullness and error
+ * must be those of binding the tree jansson made of the same line.
+ */
+static void
+check_values_table(struct creq *r, const char *line, size_t n)
+{
+	static const char		*types[] = {
+		"int", "bigint", "smallint", "text", "ascii", "varint",
+		"decimal", "double", "boolean", "blob", "uuid", "timestamp",
+		"list<int>"
+	};
+	static struct cqltype		*parsed[sizeof types / sizeof types[0]];
+	const struct jsonval_opts	 o = JSONVAL_OPTS_DEFAULT;
+	const struct jsonval_scalar	*tab;
+	struct wbuf			 wa, wb;
+	json_t				*j, *vals;
+	char				 ea[256], eb[256], *err;
+	size_t				 ntab, i, k;
+	int				 ra, rb, na, nb;
+
+	if (!jp_values(r, &tab, &ntab))
+		return;
+	j = jsonval_loads(line, n, JSON_ALLOW_NUL | JSON_DECODE_ANY, NULL);
+	if (j == NULL || (vals = json_object_get(j, "values")) == NULL ||
+	    !json_is_array(vals) || json_array_size(vals) != ntab)
+		fail("a values table that is not jansson's array", NULL);
+	for (k = 0; k < sizeof types / sizeof types[0]; k++) {
+		if (parsed[k] == NULL &&
+		    (parsed[k] = cqltype_parse(types[k], &err)) == NULL)
+			fail("type", types[k]);
+		for (i = 0; i < ntab; i++) {
+			wbuf_init(&wa, 1 << 20);
+			wbuf_init(&wb, 1 << 20);
+			ea[0] = eb[0] = '\0';
+			na = nb = -1;
+			ra = jsonval_scalar_to_cql(parsed[k], &tab[i], &o, &wa,
+			    &na, ea, sizeof ea);
+			rb = jsonval_to_cql(parsed[k], json_array_get(vals, i),
+			    &o, &wb, &nb, eb, sizeof eb);
+			if (ra != rb || na != nb || (ra != 0 &&
+			    strcmp(ea, eb) != 0) || (ra == 0 &&
+			    (wa.len != wb.len || (wa.len > 0 &&
+			    memcmp(wa.p, wb.p, wa.len) != 0))))
+				fail("a value binds differently from the "
+				    "table", types[k]);
+			wbuf_free(&wa);
+			wbuf_free(&wb);
+		}
+	}
+	json_decref(j);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -169,6 +225,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = jsonproto_parse(line, size, size & 1);
 	check_request(r);
 	check_against_jansson(r, line, size);
+	check_values_table(r, line, size);
 	creq_free(r);
 	free(line);
 	return (0);

@@ -793,6 +793,294 @@ START_TEST(test_hostile_bytes)
 }
 END_TEST
 
+
+/*
+ * The request fast paths against the general ones.  A values array of
+ * scalars is read into a table (jsonval_quick_array) and bound from it
+ * (jsonval_scalar_to_cql); both must give what the tree jsonval_loads
+ * builds gives: the same tree, the same bytes, the same error.
+ */
+
+/* Scalar tokens, good and bad, for the arrays and bindings below. */
+static const char *fast_tokens[] = {
+	"0", "-0", "1", "-1", "127", "128", "-129", "32767", "32768",
+	"2147483647", "2147483648", "-2147483649", "9007199254740993",
+	"9223372036854775807", "-9223372036854775808",
+	"9223372036854775808", "123456789012345678901234567890",
+	"1.5", "-0.0", "1e3", "1E+2", "0.1", "0.12345678901234567", "1e400",
+	"-1e-400", "true", "false", "null", "\"\"", "\"x\"", "\"abc\"",
+	"\"\\u00e9t\\u00e9\"", "\"caf\xc3\xa9\"", "\"a\\\"b\\\\c\\n\"",
+	"\"\\ud83d\\ude00\"", "\"\\u0000\"", "\"12\"", "\"-5\"",
+	"\"99999999999999999999\"", "\"1.50E+3\"", "\"NaN\"", "\"Infinity\"",
+	"\"0x00ff\"", "\"0xzz\"", "\"true\"", "\"FALSE\"",
+	"\"123e4567-e89b-12d3-a456-426614174000\"",
+	"\"50554d6e-29bb-11e5-b345-feff819cdc9f\"", "\"127.0.0.1\"",
+	"\"::1\"", "\"2024-01-02\"", "\"2024-01-02 03:04:05Z\"",
+	"\"12:34:56.789\"", "\"1h2m\"", "\"[1,2]\"", "\"{\\\"a\\\": 1}\"",
+	"\"plain text that is longer than a word or two\"",
+	"[1]", "{}", "[]", "tru", "nul", "truex", "01", "1.", "-", "\"\\x\"",
+	"\"unterminated",
+};
+
+/* Build a line "[t1, t2, ...]" from tokens chosen by a seed. */
+static size_t
+fast_array(char *buf, size_t size, uint32_t *seed, size_t n)
+{
+	size_t	len = 0, i;
+
+	buf[len++] = '[';
+	for (i = 0; i < n; i++) {
+		*seed = *seed * 1103515245 + 12345;
+		len += (size_t)snprintf(buf + len, size - len, "%s%s",
+		    i > 0 ? ((*seed >> 8) & 1 ? "," : " , ") : "",
+		    fast_tokens[(*seed >> 16) % nitems(fast_tokens)]);
+	}
+	buf[len++] = ']';
+	buf[len] = '\0';
+	return (len);
+}
+
+START_TEST(test_quick_array_agrees)
+{
+	struct jsonval_scalar	 tab[8];
+	json_error_t		 e;
+	json_t			*want, *got, *tree;
+	uint32_t		 seed = 777;
+	char			 text[4096], copy[4096];
+	size_t			 len, used, ntab, k, i, tables = 0, trees = 0;
+
+	for (k = 0; k < 20000; k++) {
+		len = fast_array(text, sizeof text, &seed, k % 11);
+		/* Now and then a byte cut off or changed. */
+		if (k % 7 == 3 && len > 2)
+			len--;
+		if (k % 13 == 5 && len > 2)
+			text[(seed >> 4) % len] = "[],\"1x \\"[(seed >> 9) % 8];
+		memcpy(copy, text, len + 1);
+		used = jsonval_quick_array(copy, len, tab, nitems(tab), &ntab,
+		    &tree);
+		if (used == 0) {
+			ck_assert_ptr_null(tree);
+			continue;
+		}
+		/* What it read is one whole value jansson reads alike. */
+		want = jsonval_loads(text, used, JSON_DECODE_ANY |
+		    JSON_ALLOW_NUL, &e);
+		ck_assert_msg(want != NULL, "%s: %s", text, e.text);
+		if (tree != NULL) {
+			got = tree;
+			trees++;
+		} else {
+			got = json_array();
+			for (i = 0; i < ntab; i++)
+				json_array_append_new(got,
+				    jsonval_scalar_json(&tab[i]));
+			tables++;
+		}
+		ck_assert_msg(json_equal(got, want), "differs: %s", text);
+		json_decref(got);
+		json_decref(want);
+	}
+	ck_assert_uint_gt(tables, 1000);
+	ck_assert_uint_gt(trees, 1000);
+}
+END_TEST
+
+START_TEST(test_scalar_bind_agrees)
+{
+	static const char	*types[] = {
+		"tinyint", "smallint", "int", "bigint", "counter", "varint",
+		"decimal", "float", "double", "boolean", "text", "ascii",
+		"blob", "uuid", "timeuuid", "inet", "timestamp", "date",
+		"time", "duration", "list<int>", "map<text, int>",
+		"frozen<tuple<int, text>>", "set<text>", "vector<float, 2>",
+	};
+	static const struct jsonval_opts	*opts[] = {
+		&opt_plain, &opt_strings
+	};
+	struct jsonval_scalar	 tab[1];
+	struct cqltype		*t;
+	struct wbuf		 wa, wb;
+	json_t			*j;
+	char			 text[512], erra[256], errb[256];
+	size_t			 i, k, o, ntab, cmp = 0;
+	int			 ra, rb, na, nb;
+
+	for (i = 0; i < nitems(types); i++) {
+		t = T(types[i]);
+		for (k = 0; k < nitems(fast_tokens); k++) {
+			snprintf(text, sizeof text, "[%s]", fast_tokens[k]);
+			if (jsonval_quick_array(text, strlen(text), tab, 1,
+			    &ntab, &j) == 0 || j != NULL) {
+				json_decref(j);
+				continue;
+			}
+			ck_assert_uint_eq(ntab, 1);
+			for (o = 0; o < nitems(opts); o++) {
+				/* Small caps too: "too large" must agree. */
+				wbuf_init(&wa, k % 3 == 0 ? 3 : 0);
+				wbuf_init(&wb, k % 3 == 0 ? 3 : 0);
+				erra[0] = errb[0] = '\0';
+				na = nb = -1;
+				ra = jsonval_scalar_to_cql(t, &tab[0], opts[o],
+				    &wa, &na, erra, sizeof erra);
+				j = jsonval_scalar_json(&tab[0]);
+				rb = jsonval_to_cql(t, j, opts[o], &wb, &nb,
+				    errb, sizeof errb);
+				json_decref(j);
+				ck_assert_msg(ra == rb && na == nb,
+				    "%s %s: %d/%d %d/%d", types[i],
+				    fast_tokens[k], ra, rb, na, nb);
+				ck_assert_msg(wbuf_ok(&wa) == wbuf_ok(&wb),
+				    "%s %s: cap", types[i], fast_tokens[k]);
+				if (ra != 0)
+					ck_assert_str_eq(erra, errb);
+				else if (wbuf_ok(&wa)) {
+					ck_assert_uint_eq(wa.len, wb.len);
+					ck_assert(wa.len == 0 || memcmp(wa.p,
+					    wb.p, wa.len) == 0);
+				}
+				wbuf_free(&wa);
+				wbuf_free(&wb);
+				cmp++;
+			}
+		}
+		cqltype_free(t);
+	}
+	ck_assert_uint_gt(cmp, 1000);
+}
+END_TEST
+
+/* The escaping jsonval_write_string did byte by byte, for valid UTF-8. */
+static void
+slow_write_string(struct wbuf *w, const uint8_t *p, size_t n)
+{
+	char	esc[8];
+	size_t	i;
+
+	wbuf_u8(w, '"');
+	for (i = 0; i < n; i++) {
+		switch (p[i]) {
+		case '"':
+			wbuf_raw(w, "\\\"", 2);
+			break;
+		case '\\':
+			wbuf_raw(w, "\\\\", 2);
+			break;
+		case '\n':
+			wbuf_raw(w, "\\n", 2);
+			break;
+		case '\r':
+			wbuf_raw(w, "\\r", 2);
+			break;
+		case '\t':
+			wbuf_raw(w, "\\t", 2);
+			break;
+		case '\b':
+			wbuf_raw(w, "\\b", 2);
+			break;
+		case '\f':
+			wbuf_raw(w, "\\f", 2);
+			break;
+		default:
+			if (p[i] < 0x20) {
+				snprintf(esc, sizeof esc, "\\u%04x", p[i]);
+				wbuf_raw(w, esc, 6);
+			} else
+				wbuf_u8(w, p[i]);
+			break;
+		}
+	}
+	wbuf_u8(w, '"');
+}
+
+/*
+ * Strings with a special byte at every position of a word, and random
+ * ones: the word-at-a-time writer and reader agree with byte-wise ones
+ * (the writer's output loads back, with jansson, to the same string).
+ */
+START_TEST(test_string_runs_agree)
+{
+	static const uint8_t	 specials[] = {
+		'"', '\\', 0, 0x1f, '\n', 0x7f, 0x80, 0xc3, 0xff, ' ', 'a',
+		0x21, 0x5b, 0x5d, 0x22 ^ 0x80, 0x5c ^ 0x80, 0xa0, 0x9f
+	};
+	uint8_t		 s[48];
+	struct wbuf	 wa, wb;
+	json_t		*j;
+	json_error_t	 e;
+	uint32_t	 seed = 4242;
+	char		 line[400], copy[400], *out;
+	size_t		 n, pos, k, r, len, outlen, used;
+	int		 valid;
+
+	for (r = 0; r < 60000; r++) {
+		seed = seed * 1103515245 + 12345;
+		n = (seed >> 16) % sizeof s;
+		for (k = 0; k < n; k++) {
+			seed = seed * 1103515245 + 12345;
+			s[k] = (uint8_t)('a' + (seed >> 16) % 26);
+		}
+		/* One to three chosen bytes at chosen places. */
+		for (k = 0; n > 0 && k < 1 + r % 3; k++) {
+			seed = seed * 1103515245 + 12345;
+			pos = (seed >> 16) % n;
+			s[pos] = specials[(seed >> 8) % nitems(specials)];
+		}
+		if (r % 5 == 0 && n >= 2) {
+			s[n - 2] = 0xc3;
+			s[n - 1] = 0xa9;
+		}
+		valid = cqlval_utf8_valid(s, n);
+
+		/* Writing. */
+		wbuf_init(&wa, 0);
+		jsonval_write_string(&wa, (const char *)s, n);
+		j = json_loadb((const char *)wa.p, wa.len, JSON_DECODE_ANY |
+		    JSON_ALLOW_NUL, &e);
+		ck_assert_msg(j != NULL, "%zu: %s", r, e.text);
+		if (valid) {
+			wbuf_init(&wb, 0);
+			slow_write_string(&wb, s, n);
+			ck_assert(wa.len == wb.len && memcmp(wa.p, wb.p,
+			    wa.len) == 0);
+			wbuf_free(&wb);
+			ck_assert(json_string_length(j) == n &&
+			    memcmp(json_string_value(j), s, n) == 0);
+		}
+
+		/* Reading back what was written, then the raw bytes. */
+		len = wa.len;
+		memcpy(line, wa.p, len);
+		memcpy(line + len, ", \"next\"]", 10);
+		used = jsonval_quick_string(line, len + 9, &out, &outlen);
+		ck_assert_uint_eq(used, len);
+		ck_assert(outlen == json_string_length(j) && memcmp(out,
+		    json_string_value(j), outlen) == 0);
+		json_decref(j);
+		wbuf_free(&wa);
+
+		/* Raw: a string may end early, at a quote in s. */
+		line[0] = '"';
+		memcpy(line + 1, s, n);
+		line[n + 1] = '"';
+		len = n + 2;
+		memcpy(copy, line, len);
+		used = jsonval_quick_string(copy, len, &out, &outlen);
+		j = json_loadb(line, used > 0 ? used : len, JSON_DECODE_ANY |
+		    JSON_ALLOW_NUL, &e);
+		if (used != 0) {
+			ck_assert_msg(j != NULL, "%zu: %s", r, e.text);
+			ck_assert(outlen == json_string_length(j) &&
+			    memcmp(out, json_string_value(j), outlen) == 0);
+		} else if (j != NULL)
+			/* Given up: only on what jansson also refuses. */
+			ck_abort_msg("%zu: quick reader refused a string", r);
+		json_decref(j);
+	}
+}
+END_TEST
+
 static Suite *
 jsonval_suite(void)
 {
@@ -817,6 +1105,9 @@ jsonval_suite(void)
 	tcase_add_test(tc, test_long_values_in_errors);
 	tcase_add_test(tc, test_random_roundtrip);
 	tcase_add_test(tc, test_hostile_bytes);
+	tcase_add_test(tc, test_quick_array_agrees);
+	tcase_add_test(tc, test_scalar_bind_agrees);
+	tcase_add_test(tc, test_string_runs_agree);
 	suite_add_tcase(s, tc);
 	return (s);
 }

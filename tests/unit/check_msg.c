@@ -5,6 +5,7 @@
  */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -877,6 +878,7 @@ START_TEST(test_hostile_lists)
 		struct msg		m;
 		char			err[64];
 
+
 		memset(&h, 0, sizeof h);
 		h.version = 4;
 		h.opcode = OP_OPTIONS;
@@ -884,6 +886,268 @@ START_TEST(test_hostile_lists)
 		    &m, err, sizeof err), 0);
 		msg_clear(&m);
 	}
+}
+END_TEST
+
+/*
+ * A RESULT Rows frame (v4) of ncols columns named <prefix><i>, of type
+ * text or (every third) list<int>, with one row; global table spec or per
+ * column.
+ */
+static void
+rows_frame(struct wbuf *w, const char *prefix, int ncols, int global)
+{
+	struct col_spec		*cols;
+	struct rows_meta	 meta;
+	struct rows_writer	 rw;
+	char			**names;
+	size_t			 start;
+	int			 i;
+
+	cols = xcalloc(ncols, sizeof *cols);
+	names = xcalloc(ncols, sizeof *names);
+	for (i = 0; i < ncols; i++) {
+		xasprintf(&names[i], "%s%d", prefix, i);
+		cols[i].keyspace = S("ks");
+		cols[i].table = S("tbl");
+		cols[i].name = S(names[i]);
+		cols[i].type = i % 3 == 2 ?
+		    cqltype_parse("list<int>", NULL) :
+		    cqltype_new_scalar(CQLTYPE_TEXT);
+	}
+	memset(&meta, 0, sizeof meta);
+	meta.flags = global ? ROWS_GLOBAL_TABLES_SPEC : 0;
+	meta.global_keyspace = S("ks");
+	meta.global_table = S("tbl");
+	meta.cols = cols;
+	wbuf_init(w, 0);
+	start = frame_begin(w, 4, 1, 0, 1, OP_RESULT);
+	rows_writer_begin(&rw, w, 4, &meta, (size_t)ncols);
+	for (i = 0; i < ncols; i++)
+		wbuf_bytes(w, names[i], strlen(names[i]));
+	rows_writer_row(&rw);
+	rows_writer_end(&rw);
+	frame_end(w, start);
+	ck_assert(wbuf_ok(w));
+	for (i = 0; i < ncols; i++) {
+		cqltype_free(cols[i].type);
+		free(names[i]);
+	}
+	free(cols);
+	free(names);
+}
+
+static int
+slice_same(struct slice a, struct slice b)
+{
+	return (a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0));
+}
+
+/* Decode a frame made by rows_frame, with the cache or without. */
+static int
+rows_decode(const struct wbuf *w, struct colset_cache *cc, struct msg *m)
+{
+	struct frame_header	h;
+	char			err[128];
+
+	ck_assert_int_eq(frame_header_decode(w->p, w->len, &h), 0);
+	return (msg_decode_cached(4, &h, w->p + 9, h.length, m, cc, err,
+	    sizeof err));
+}
+
+/* Two decodes agree on every column and cell. */
+static void
+rows_same(const struct msg *a, const struct msg *b)
+{
+	const struct result_rows	*x = &a->u.result.rows;
+	const struct result_rows	*y = &b->u.result.rows;
+	int32_t				 i;
+
+	ck_assert_int_eq(a->u.result.kind, RESULT_ROWS);
+	ck_assert_int_eq(b->u.result.kind, RESULT_ROWS);
+	ck_assert_int_eq(x->meta.columns_count, y->meta.columns_count);
+	ck_assert_uint_eq(x->meta.flags, y->meta.flags);
+	ck_assert(slice_same(x->meta.global_keyspace,
+	    y->meta.global_keyspace));
+	ck_assert(slice_same(x->meta.global_table, y->meta.global_table));
+	for (i = 0; i < x->meta.columns_count; i++) {
+		ck_assert(slice_same(x->meta.cols[i].keyspace,
+		    y->meta.cols[i].keyspace));
+		ck_assert(slice_same(x->meta.cols[i].table,
+		    y->meta.cols[i].table));
+		ck_assert(slice_same(x->meta.cols[i].name,
+		    y->meta.cols[i].name));
+		ck_assert(cqltype_equal(x->meta.cols[i].type,
+		    y->meta.cols[i].type));
+	}
+	ck_assert_int_eq(x->rows_count, y->rows_count);
+	ck_assert(slice_same(x->rows, y->rows));
+}
+
+/* Metadata met again is the cached set, and equal to a fresh decode. */
+START_TEST(test_colset_reuse)
+{
+	struct colset_cache	 cc;
+	struct wbuf		 w1, w2, w3;
+	struct msg		 fresh, a, b, c;
+
+	memset(&cc, 0, sizeof cc);
+	rows_frame(&w1, "c", 4, 1);
+	rows_frame(&w2, "c", 4, 1);
+	rows_frame(&w3, "d", 4, 1);
+	ck_assert_int_eq(rows_decode(&w1, NULL, &fresh), 0);
+	ck_assert_ptr_null(fresh.u.result.rows.colset);
+
+	ck_assert_int_eq(rows_decode(&w1, &cc, &a), 0);
+	ck_assert_ptr_nonnull(a.u.result.rows.colset);
+	ck_assert_uint_eq(cc.misses, 1);
+	ck_assert_uint_eq(cc.hits, 0);
+	rows_same(&fresh, &a);
+	/* The set's columns point into its own bytes, not the frame's. */
+	ck_assert(a.u.result.rows.meta.cols[0].name.p < w1.p ||
+	    a.u.result.rows.meta.cols[0].name.p >= w1.p + w1.len);
+
+	/* Same bytes in another frame: the same set. */
+	ck_assert_int_eq(rows_decode(&w2, &cc, &b), 0);
+	ck_assert_uint_eq(cc.hits, 1);
+	ck_assert_ptr_eq(b.u.result.rows.colset, a.u.result.rows.colset);
+	ck_assert_ptr_eq(b.u.result.rows.meta.cols,
+	    a.u.result.rows.meta.cols);
+	rows_same(&fresh, &b);
+	/* The cells are the frame's own. */
+	ck_assert(b.u.result.rows.rows.p >= w2.p &&
+	    b.u.result.rows.rows.p < w2.p + w2.len);
+
+	/* Other names: decoded anew, a set of its own. */
+	ck_assert_int_eq(rows_decode(&w3, &cc, &c), 0);
+	ck_assert_uint_eq(cc.misses, 2);
+	ck_assert_ptr_ne(c.u.result.rows.colset, a.u.result.rows.colset);
+	ck_assert(slice_eq(c.u.result.rows.meta.cols[3].name, "d3"));
+
+	/* Messages keep their sets after the cache let go. */
+	colset_cache_clear(&cc);
+	ck_assert(slice_eq(a.u.result.rows.meta.cols[2].name, "c2"));
+	ck_assert_int_eq(a.u.result.rows.meta.cols[2].type->kind,
+	    CQLTYPE_LIST);
+	msg_clear(&a);
+	msg_clear(&b);
+	msg_clear(&c);
+	msg_clear(&fresh);
+	wbuf_free(&w1);
+	wbuf_free(&w2);
+	wbuf_free(&w3);
+}
+END_TEST
+
+/* Per-column and global specs are told apart even when bytes could match. */
+START_TEST(test_colset_flags)
+{
+	struct colset_cache	 cc;
+	struct wbuf		 g, p;
+	struct msg		 fresh, a, b;
+
+	memset(&cc, 0, sizeof cc);
+	rows_frame(&g, "x", 3, 1);
+	rows_frame(&p, "x", 3, 0);
+	ck_assert_int_eq(rows_decode(&g, &cc, &a), 0);
+	ck_assert_int_eq(rows_decode(&p, &cc, &b), 0);
+	ck_assert_uint_eq(cc.misses, 2);
+	ck_assert_ptr_ne(a.u.result.rows.colset, b.u.result.rows.colset);
+	ck_assert_int_eq(rows_decode(&p, NULL, &fresh), 0);
+	rows_same(&fresh, &b);
+	msg_clear(&fresh);
+	ck_assert_int_eq(rows_decode(&g, NULL, &fresh), 0);
+	rows_same(&fresh, &a);
+	msg_clear(&fresh);
+	msg_clear(&a);
+	msg_clear(&b);
+	colset_cache_clear(&cc);
+	wbuf_free(&g);
+	wbuf_free(&p);
+}
+END_TEST
+
+/* The cache is capped: slots, columns per set and bytes per set. */
+START_TEST(test_colset_caps)
+{
+	struct colset_cache	 cc;
+	struct wbuf		 w[COLSET_CACHE_SLOTS + 1], big, wide;
+	struct msg		 m, first, fresh;
+	char			 prefix[48];
+	int			 i;
+
+	memset(&cc, 0, sizeof cc);
+	for (i = 0; i <= COLSET_CACHE_SLOTS; i++) {
+		snprintf(prefix, sizeof prefix, "s%d_", i);
+		rows_frame(&w[i], prefix, 2, 1);
+	}
+	ck_assert_int_eq(rows_decode(&w[0], &cc, &first), 0);
+	for (i = 1; i <= COLSET_CACHE_SLOTS; i++) {
+		ck_assert_int_eq(rows_decode(&w[i], &cc, &m), 0);
+		msg_clear(&m);
+	}
+	ck_assert_uint_eq(cc.misses, COLSET_CACHE_SLOTS + 1);
+	for (i = 0; i < COLSET_CACHE_SLOTS; i++)
+		ck_assert_ptr_ne(cc.slot[i], first.u.result.rows.colset);
+	/* The evicted set lives on in the message that holds it. */
+	ck_assert(slice_eq(first.u.result.rows.meta.cols[1].name, "s0_1"));
+	/* And its bytes are decoded anew. */
+	ck_assert_int_eq(rows_decode(&w[0], &cc, &m), 0);
+	ck_assert_uint_eq(cc.misses, COLSET_CACHE_SLOTS + 2);
+	rows_same(&first, &m);
+	msg_clear(&m);
+	msg_clear(&first);
+	for (i = 0; i <= COLSET_CACHE_SLOTS; i++)
+		wbuf_free(&w[i]);
+
+	/* Too many columns, or too many bytes: decoded, never kept. */
+	rows_frame(&wide, "w", COLSET_MAX_COLUMNS + 1, 1);
+	ck_assert_int_eq(rows_decode(&wide, &cc, &m), 0);
+	ck_assert_ptr_null(m.u.result.rows.colset);
+	ck_assert_int_eq(rows_decode(&wide, NULL, &fresh), 0);
+	rows_same(&fresh, &m);
+	msg_clear(&fresh);
+	msg_clear(&m);
+	/* Under the column cap, over the byte cap. */
+	memset(prefix, 'n', sizeof prefix - 1);
+	prefix[sizeof prefix - 1] = '\0';
+	ck_assert_int_le(COLSET_MAX_BYTES / (int)sizeof prefix + 1,
+	    COLSET_MAX_COLUMNS);
+	rows_frame(&big, prefix, COLSET_MAX_BYTES / (int)sizeof prefix + 1, 0);
+	ck_assert_int_eq(rows_decode(&big, &cc, &m), 0);
+	ck_assert_ptr_null(m.u.result.rows.colset);
+	msg_clear(&m);
+	colset_cache_clear(&cc);
+	wbuf_free(&wide);
+	wbuf_free(&big);
+}
+END_TEST
+
+/* A cached prefix does not make a short or broken body acceptable. */
+START_TEST(test_colset_truncated)
+{
+	struct colset_cache	 cc;
+	struct frame_header	 h;
+	struct wbuf		 w;
+	struct msg		 m;
+	char			 err[128];
+	uint32_t		 i;
+
+	memset(&cc, 0, sizeof cc);
+	rows_frame(&w, "t", 3, 1);
+	ck_assert_int_eq(rows_decode(&w, &cc, &m), 0);
+	msg_clear(&m);
+	ck_assert_int_eq(frame_header_decode(w.p, w.len, &h), 0);
+	for (i = 0; i < h.length; i++) {
+		ck_assert_msg(msg_decode_cached(4, &h, w.p + 9, i, &m, &cc,
+		    err, sizeof err) != 0, "truncated to %u accepted", i);
+	}
+	/* Still whole after all that. */
+	ck_assert_int_eq(rows_decode(&w, &cc, &m), 0);
+	ck_assert(slice_eq(m.u.result.rows.meta.cols[2].name, "t2"));
+	msg_clear(&m);
+	colset_cache_clear(&cc);
+	wbuf_free(&w);
 }
 END_TEST
 
@@ -909,6 +1173,10 @@ msg_suite(void)
 	tcase_add_test(tc, test_version_refusal);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_hostile_lists);
+	tcase_add_test(tc, test_colset_reuse);
+	tcase_add_test(tc, test_colset_flags);
+	tcase_add_test(tc, test_colset_caps);
+	tcase_add_test(tc, test_colset_truncated);
 	suite_add_tcase(s, tc);
 	return (s);
 }
