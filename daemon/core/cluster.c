@@ -24,6 +24,7 @@
 #include "cluster.h"
 #include "control.h"
 #include "request.h"
+#include "clock.h"
 
 /* Where the cluster is; only cluster_set_state changes it. */
 enum cluster_state {
@@ -114,15 +115,13 @@ struct cluster {
 	struct cluster_metrics	 metrics;
 
 	uint64_t		 serial;
-	/* Common timeouts made on base (cluster_common_timeout). */
-	struct {
-		int		 ms;
-		struct timeval	 tv;
-	}			 common[CLUSTER_COMMON_TIMEOUTS];
-	size_t			 ncommon;
+	/* Request timeout queues (cluster_request_timeouts). */
+	struct request_timeouts	 rto[CLUSTER_COMMON_TIMEOUTS];
+	size_t			 nrto;
 };
 
 static void	cluster_update_distances(struct cluster *);
+static int64_t	cluster_tsgen_clock(void *);
 static void	cluster_check_ready(struct cluster *);
 
 static const char *
@@ -298,9 +297,22 @@ cluster_new(struct event_base *base, const struct cluster_config *cfg,
 		    sizeof *c->contacts);
 		c->contacts[c->ncontacts++] = h;
 	}
-	tsgen_init(&c->tsgen, NULL, NULL);
+	tsgen_init(&c->tsgen, cluster_tsgen_clock, c);
 	c->control = control_new(c);
 	return (c);
+}
+
+/*
+ * Client timestamps from the loop turn's real-time reading: the requests
+ * of one turn share it and tsgen counts up from it, one microsecond each,
+ * so they stay strictly increasing.
+ */
+static int64_t
+cluster_tsgen_clock(void *arg)
+{
+	struct cluster	*c = arg;
+
+	return (clock_turn_realtime_us(c->base));
 }
 
 static void
@@ -1027,26 +1039,31 @@ cluster_serial(struct cluster *c)
 }
 
 /* Few distinct request timeouts exist: the default and a handful more. */
-const struct timeval *
-cluster_common_timeout(struct cluster *c, int ms)
+struct request_timeouts *
+cluster_request_timeouts(struct cluster *c, int ms)
 {
-	const struct timeval	*ct;
-	struct timeval		 tv;
+	struct request_timeouts	*q;
 	size_t			 i;
 
-	for (i = 0; i < c->ncommon; i++) {
-		if (c->common[i].ms == ms)
-			return (&c->common[i].tv);
+	for (i = 0; i < c->nrto; i++) {
+		if (c->rto[i].ms == ms)
+			return (&c->rto[i]);
 	}
-	if (c->ncommon == CLUSTER_COMMON_TIMEOUTS || ms <= 0)
+	if (c->nrto == CLUSTER_COMMON_TIMEOUTS || ms <= 0)
 		return (NULL);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	if ((ct = event_base_init_common_timeout(c->base, &tv)) == NULL)
-		return (NULL);
-	c->common[c->ncommon].ms = ms;
-	c->common[c->ncommon].tv = *ct;
-	return (&c->common[c->ncommon++].tv);
+	q = &c->rto[c->nrto++];
+	TAILQ_INIT(&q->list);
+	q->ev = NULL;
+	q->armed = 0;
+	q->ms = ms;
+	q->c = c;
+	return (q);
+}
+
+void
+cluster_flush(struct cluster *c)
+{
+	conn_flush_queued();
 }
 
 int
@@ -1134,6 +1151,11 @@ cluster_free(struct cluster *c)
 	while ((r = TAILQ_FIRST(&c->requests)) != NULL)
 		request_abort(r, CORE_ESHUTDOWN);
 	cluster_shutdown_io(c);
+	for (i = 0; i < c->nrto; i++) {
+		/* Every request was aborted, so every queue is empty. */
+		if (c->rto[i].ev != NULL)
+			event_free(c->rto[i].ev);
+	}
 	if (c->ready_ev != NULL)
 		event_free(c->ready_ev);
 	if (c->ready_timer != NULL)

@@ -150,6 +150,12 @@ void		 cluster_close(struct cluster *, cluster_closed_cb, void *);
  * run inside).  Not from a request callback: see request.h.
  */
 void		 cluster_free(struct cluster *);
+/*
+ * Send the requests queued to nodes during this loop turn now (they go
+ * at the end of the turn anyway).  For a caller about to wake other
+ * processes, such as its own clients, that may take the CPU from it.
+ */
+void		 cluster_flush(struct cluster *);
 
 /*
  * Apply a new configuration while running (a reload), without

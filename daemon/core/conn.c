@@ -6,6 +6,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/queue.h>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,6 +29,7 @@
 #include "msg.h"
 #include "host.h"
 #include "conn.h"
+#include "clock.h"
 
 /* Bytes read from the socket per read call and per wakeup. */
 #define CONN_READ_CHUNK		65536
@@ -90,6 +92,7 @@ struct conn {
 	struct event		*ev_timeout;	/* connect + handshake */
 	struct event		*ev_heartbeat;
 	int			 flush_pending;
+	TAILQ_ENTRY(conn)	 flush_entry;	/* on conn_flushq when pending */
 	/*
 	 * Input: bytes read and not yet parsed are in[ioff..ilen).  Frames
 	 * are dispatched from where they lie; the memory is only moved or
@@ -121,6 +124,9 @@ struct conn {
 	/* Rows metadata of recent answers, decoded once (msg.h). */
 	struct colset_cache	 colsets;
 };
+
+/* Connections with output queued this turn (conn_flush_queued). */
+static TAILQ_HEAD(, conn) conn_flushq = TAILQ_HEAD_INITIALIZER(conn_flushq);
 
 static const char *conn_error_names[] = {
 	"ok", "server error", "timeout", "connection closed", "connect failed",
@@ -416,6 +422,8 @@ conn_free_now(evutil_socket_t fd, short events, void *arg)
 {
 	struct conn	*c = arg;
 
+	if (c->flush_pending)
+		TAILQ_REMOVE(&conn_flushq, c, flush_entry);
 	event_free(c->ev_flush);
 	event_free(c->ev_defer);
 	event_free(c->ev_timeout);
@@ -482,6 +490,8 @@ conn_socket_close(struct conn *c)
 	}
 	event_del(c->ev_flush);
 	event_del(c->ev_defer);
+	if (c->flush_pending)
+		TAILQ_REMOVE(&conn_flushq, c, flush_entry);
 	c->flush_pending = 0;
 	if (c->fd != -1) {
 		close(c->fd);
@@ -604,8 +614,28 @@ conn_flush_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct conn	*c = arg;
 
+	TAILQ_REMOVE(&conn_flushq, c, flush_entry);
 	c->flush_pending = 0;
 	conn_flush(c);
+}
+
+/*
+ * Send what every connection queued this turn now rather than at its
+ * place in the turn: a caller about to wake its own clients calls this
+ * first, so that the nodes get their work before those clients take the
+ * CPU (on a small machine a woken client often preempts us).
+ */
+void
+conn_flush_queued(void)
+{
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&conn_flushq)) != NULL) {
+		TAILQ_REMOVE(&conn_flushq, c, flush_entry);
+		c->flush_pending = 0;
+		event_del(c->ev_flush);
+		conn_flush(c);
+	}
 }
 
 static void
@@ -620,6 +650,7 @@ conn_schedule_flush(struct conn *c)
 	if (c->flush_pending)
 		return;
 	c->flush_pending = 1;
+	TAILQ_INSERT_TAIL(&conn_flushq, c, flush_entry);
 	event_active(c->ev_flush, EV_TIMEOUT, 1);
 }
 
@@ -950,7 +981,7 @@ conn_read_cb(evutil_socket_t fd, short events, void *arg)
 		c->ilen += (size_t)n;
 		total += (size_t)n;
 		c->stats.bytes_in += n;
-		c->last_read_ms = conn_now_ms();
+		c->last_read_ms = clock_turn_ms(c->base);
 		conn_parse(c);
 		if (c->gen != gen || c->state == CONN_CLOSED)
 			return;

@@ -148,6 +148,8 @@ void		 conn_set_heartbeat(struct conn *, int interval_ms,
  */
 enum conn_error	 conn_send(struct conn *, const struct msg *, uint8_t flags,
 		     int timeout_ms, conn_cb, void *, uint64_t *id);
+/* Write now what every connection queued this turn (cluster_flush). */
+void		 conn_flush_queued(void);
 /*
  * Forget a request: its callback will not run.  Its stream stays reserved
  * until the answer comes.  0, or -1 if it already finished.

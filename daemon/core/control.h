@@ -103,11 +103,21 @@ int		 cluster_closing(struct cluster *);
 /* Never the same for two clusters, even one allocated where one was. */
 uint64_t	 cluster_serial(struct cluster *);
 /*
- * A libevent common timeout of ms milliseconds on the cluster's base:
- * timers that all wait that long sit in one queue (O(1) to add and
- * delete) instead of the heap.  NULL when the few kept are in use.
+ * Requests that wait ms milliseconds for their answer, in deadline order
+ * (they are added as they start), behind one timer armed for the first
+ * deadline or an earlier one (request.c's; it makes ev on first use).
+ * Adding or removing a request is a list operation, not a timer's.
  */
-const struct timeval *cluster_common_timeout(struct cluster *, int);
+TAILQ_HEAD(request_tolist, request);
+struct request_timeouts {
+	struct request_tolist	 list;
+	struct event		*ev;		/* NULL until first used */
+	int			 armed;		/* ev is pending */
+	int			 ms;
+	struct cluster		*c;
+};
+/* The queue for ms (> 0); NULL when the few kept are all in use. */
+struct request_timeouts *cluster_request_timeouts(struct cluster *, int);
 /* A request left the list: a graceful close may be complete. */
 void		 cluster_request_gone(struct cluster *);
 /* control_schema_sync through the cluster (wait_ms 0: the config's). */

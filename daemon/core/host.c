@@ -30,6 +30,9 @@ struct host_listeners {
 static const char *host_state_names[] = { "UNKNOWN", "UP", "DOWN" };
 static const char *host_distance_names[] = { "LOCAL", "REMOTE", "IGNORED" };
 
+/* Source of host.loc_serial: never reused, so never mistaken. */
+static uint64_t	 host_loc_serials;
+
 const char *
 host_state_name(enum host_state s)
 {
@@ -105,6 +108,7 @@ host_new(const struct sockaddr *sa, socklen_t len, struct host_listeners *ls)
 	host_make_name(h);
 	h->state = HOST_UNKNOWN;
 	h->distance = HOST_LOCAL;
+	h->loc_serial = ++host_loc_serials;
 	h->listeners = ls;
 	h->references = 1;
 	return (h);
@@ -156,12 +160,14 @@ void
 host_set_dc(struct host *h, const char *s)
 {
 	host_set_string(&h->dc, s);
+	h->loc_serial = ++host_loc_serials;
 }
 
 void
 host_set_rack(struct host *h, const char *s)
 {
 	host_set_string(&h->rack, s);
+	h->loc_serial = ++host_loc_serials;
 }
 
 void

@@ -46,6 +46,12 @@ struct host {
 
 	char			*dc;		/* NULL until known */
 	char			*rack;
+	/*
+	 * New (unique over all hosts, for the process's life) whenever dc
+	 * or rack is set: a cache of a verdict on the host's location is
+	 * still right while the serial it was made for is.
+	 */
+	uint64_t		 loc_serial;
 	char			*release_version;
 	uint8_t			 host_id[16];
 	int			 has_host_id;

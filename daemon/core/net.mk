@@ -1,5 +1,6 @@
 # daemon/core: connections, hosts, pools and reconnection schedules.
 daemon_core_libcqlcore_a_SOURCES += \
+	daemon/core/clock.h daemon/core/clock.c \
 	daemon/core/conn.h daemon/core/conn.c \
 	daemon/core/host.h daemon/core/host.c \
 	daemon/core/pool.h daemon/core/pool.c \
@@ -41,4 +42,13 @@ tests_core_check_pool_SOURCES = tests/core/check_pool.c \
 tests_core_check_pool_CFLAGS = $(NET_TEST_CFLAGS) -I$(top_srcdir)/tests/lib
 tests_core_check_pool_LDADD = $(NET_TEST_LDADD)
 TESTS += tests/core/check_conn tests/core/check_pool
+endif
+
+# The per-turn clocks (daemon/core/clock.c).
+if HAVE_CHECK
+check_PROGRAMS += tests/core/check_clock
+tests_core_check_clock_SOURCES = tests/core/check_clock.c
+tests_core_check_clock_CFLAGS = $(NET_TEST_CFLAGS)
+tests_core_check_clock_LDADD = $(NET_TEST_LDADD)
+TESTS += tests/core/check_clock
 endif

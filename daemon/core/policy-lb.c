@@ -46,11 +46,23 @@ struct lb_entry {
 	int		 down;
 };
 
+/*
+ * Whether a host is in the local DC, as last worked out (a string compare)
+ * for the host's loc_serial; slot loc_serial % LB_LOCAL_CACHE.
+ */
+#define LB_LOCAL_CACHE	64
+struct lb_local_slot {
+	uint64_t	 loc_serial;	/* 0: empty */
+	int		 local;
+};
+
 /* Round robin and DC-aware share the host list and the snapshots. */
 struct lb_base {
 	struct lb_policy	 p;
 	int			 dc_aware;
 	char			*local_dc;	/* NULL: not known yet */
+	/* Emptied whenever local_dc changes. */
+	struct lb_local_slot	 local_cache[LB_LOCAL_CACHE];
 	unsigned int		 remote_n;
 	struct lb_entry		*entries;
 	size_t			 nentries;
@@ -75,9 +87,18 @@ struct lb_filter {
 	size_t			 ndeny;
 };
 
+/* Keyspace names Cassandra allows are up to 48 characters. */
+#define LB_KS_NAME_MAX	64
+
 struct lb_token_aware {
 	struct lb_policy	 p;
 	int			 shuffle;
+
+	/* The last keyspace looked up, its table, and in which map state. */
+	const struct token_map	*ks_map;	/* NULL: none kept */
+	uint64_t		 ks_serial;
+	const struct token_table *ks_table;	/* NULL: map does not know it */
+	char			 ks_name[LB_KS_NAME_MAX];
 };
 
 static const struct lb_ops lb_rr_ops;
@@ -504,6 +525,32 @@ lb_base_is_local(const struct lb_base *b, const struct host *h)
 	return (b->local_dc != NULL && strcmp(h->dc, b->local_dc) == 0);
 }
 
+/*
+ * lb_base_is_local for every request's replicas: the verdict is kept per
+ * host location (loc_serial changes with the host's dc), and all of them
+ * are forgotten when local_dc changes.
+ */
+static int
+lb_base_is_local_cached(struct lb_base *b, const struct host *h)
+{
+	struct lb_local_slot	*sl;
+
+	if (!b->dc_aware)
+		return (1);
+	sl = &b->local_cache[h->loc_serial % LB_LOCAL_CACHE];
+	if (sl->loc_serial != h->loc_serial) {
+		sl->local = lb_base_is_local(b, h);
+		sl->loc_serial = h->loc_serial;
+	}
+	return (sl->local);
+}
+
+static void
+lb_base_local_forget(struct lb_base *b)
+{
+	memset(b->local_cache, 0, sizeof b->local_cache);
+}
+
 static int
 lb_entry_live(const struct lb_entry *e)
 {
@@ -533,6 +580,7 @@ lb_base_learn_dc(struct lb_base *b)
 	if (i == b->ncontacts)
 		return;
 	b->local_dc = xstrdup(b->contacts[i]->dc);
+	lb_base_local_forget(b);
 	log_info("load balancing: local data center \"%s\" (from contact "
 	    "point %s); set local_dc if that is wrong", b->local_dc,
 	    b->contacts[i]->name);
@@ -712,7 +760,7 @@ lb_base_distance(struct lb_policy *p, const struct host *h)
 	struct lb_base	*b = (struct lb_base *)p;
 	size_t		 i;
 
-	if (lb_base_is_local(b, h))
+	if (lb_base_is_local_cached(b, h))
 		return (HOST_LOCAL);
 	if (b->remote_n == 0)
 		return (HOST_IGNORED);
@@ -899,6 +947,33 @@ lb_ta_free(struct lb_policy *p)
 }
 
 /*
+ * The keyspace's replica table (NULL: not in the map).  Requests mostly
+ * go to the keyspace of the one before, so its table is kept while the
+ * map and its keyspaces stay the same (token_map_ks_serial).
+ */
+static const struct token_table *
+lb_ta_keyspace(struct lb_token_aware *t, const struct token_map *m,
+    const char *ks)
+{
+	const struct token_table	*table;
+	size_t				 n;
+
+	if (t->ks_map == m && t->ks_serial == token_map_ks_serial(m) &&
+	    strcmp(t->ks_name, ks) == 0)
+		return (t->ks_table);
+	table = token_map_keyspace(m, ks);
+	n = strlen(ks);
+	if (n < sizeof t->ks_name) {
+		memcpy(t->ks_name, ks, n + 1);
+		t->ks_map = m;
+		t->ks_serial = token_map_ks_serial(m);
+		t->ks_table = table;
+	} else
+		t->ks_map = NULL;
+	return (table);
+}
+
+/*
  * The replicas worth leading with: live, LOCAL to the child, in ring
  * order or shuffled.  Copied (and referenced) so a token map swapped
  * during the request cannot pull them away.
@@ -907,18 +982,19 @@ static void
 lb_ta_plan_begin(struct lb_policy *p, const struct lb_request *req,
     struct lb_plan *plan)
 {
-	struct lb_token_aware	*t = (struct lb_token_aware *)p;
-	struct lb_plan_layer	*l = &plan->layers[p->depth];
-	void *const		*rs;
-	struct host		*h;
-	size_t			 nrs, i, j;
+	struct lb_token_aware		*t = (struct lb_token_aware *)p;
+	struct lb_plan_layer		*l = &plan->layers[p->depth];
+	const struct token_table	*table;
+	void *const			*rs;
+	struct host			*h;
+	size_t				 nrs, i, j;
 
 	l->nreplicas = 0;
 	l->rnext = 0;
 	if (req != NULL && req->keyspace != NULL && req->has_token &&
 	    p->tmap != NULL &&
-	    token_map_replicas(p->tmap, req->keyspace, req->token, &rs,
-	    &nrs) == 0) {
+	    (table = lb_ta_keyspace(t, p->tmap, req->keyspace)) != NULL) {
+		token_table_replicas(table, req->token, &rs, &nrs);
 		for (i = 0; i < nrs && l->nreplicas < LB_PLAN_REPLICAS; i++) {
 			h = rs[i];
 			if (!lb_live(h) ||

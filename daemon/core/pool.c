@@ -15,6 +15,7 @@
 #include "conn.h"
 #include "reconnect.h"
 #include "pool.h"
+#include "clock.h"
 
 struct pool_entry {
 	struct conn	*conn;
@@ -460,7 +461,7 @@ pool_acquire(struct pool *p, struct conn **cp)
 	if (bestn == -1)
 		return (CONN_ECLOSED);
 	c = p->v[best].conn;
-	p->v[best].last_used_ms = conn_now_ms();
+	p->v[best].last_used_ms = clock_turn_ms(p->base);
 	pool_limits(p, &core, &max);
 	if (bestn >= p->config.grow_threshold && (int)p->n < max) {
 		log_debug("pool %s: growing (%d in flight)", p->host->name,

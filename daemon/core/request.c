@@ -32,6 +32,7 @@
 #include "pool.h"
 #include "policy.h"
 #include "murmur3.h"
+#include "clock.h"
 #include "cluster.h"
 #include "control.h"
 #include "request.h"
@@ -96,11 +97,14 @@ struct request {
 	unsigned int		 tried;		/* hosts given by the plan */
 
 	int			 timeout_ms;
+	struct request_timeouts	*tq;		/* the timeout's queue, or NULL */
+	TAILQ_ENTRY(request)	 tq_entry;
+	uint64_t		 deadline_us;	/* in tq: start_us + timeout */
 	struct event		*timeout_ev;	/* these point into evs */
 	struct event		*spec_ev;
 	struct event		*defer_ev;
 	unsigned int		 timers;	/* REQ_T_*: which are pending */
-	uint64_t		 start_ms;
+	uint64_t		 start_us;	/* clock_now_us */
 
 	int			 in_execute;	/* inside cluster_execute */
 	int			 finished;	/* result decided */
@@ -656,7 +660,11 @@ req_timers_stop(struct request *req, unsigned int mask)
 	mask &= req->timers;
 	if (mask == 0)
 		return;
-	if (mask & REQ_T_TIMEOUT)
+	if ((mask & REQ_T_TIMEOUT) && req->tq != NULL) {
+		/* Its queue's timer stays: it re-arms for whoever is first. */
+		TAILQ_REMOVE(&req->tq->list, req, tq_entry);
+		req->tq = NULL;
+	} else if (mask & REQ_T_TIMEOUT)
 		evtimer_del(req->timeout_ev);
 	if (mask & REQ_T_SPEC)
 		evtimer_del(req->spec_ev);
@@ -686,11 +694,25 @@ req_spec_fire(evutil_socket_t fd, short events, void *arg)
 	req_spec_arm(req);
 }
 
+/*
+ * The request's time is up.  libevent's timers count from its cached
+ * clock, which may be a tick behind ours, so a timer of its own can fire
+ * a little early: then it waits for the rest.
+ */
 static void
 req_timeout_fire(evutil_socket_t fd, short events, void *arg)
 {
 	struct request	*req = arg;
+	struct timeval	 tv;
+	uint64_t	 due, now;
 
+	due = req->start_us + (uint64_t)req->timeout_ms * 1000;
+	if (req->timeout_ms > 0 && (now = clock_now_us()) < due) {
+		tv.tv_sec = (due - now) / 1000000;
+		tv.tv_usec = (due - now) % 1000000;
+		evtimer_add(req->timeout_ev, &tv);
+		return;
+	}
 	req->timers &= ~REQ_T_TIMEOUT;
 	cluster_metrics(req->c)->client_timeouts++;
 	req_cancel_all(req);
@@ -698,6 +720,84 @@ req_timeout_fire(evutil_socket_t fd, short events, void *arg)
 	    "no answer within %d ms (%u execution%s)", req->timeout_ms,
 	    req->res->executions, req->res->executions == 1 ? "" : "s");
 	req_finish(req);
+}
+
+static void	req_tq_fire(evutil_socket_t, short, void *);
+
+/* Arm q's timer for deadline (now: a clock_now_us reading). */
+static void
+req_tq_arm(struct cluster *c, struct request_timeouts *q, uint64_t deadline,
+    uint64_t now)
+{
+	struct timeval	tv;
+	uint64_t	us = deadline > now ? deadline - now : 0;
+
+	if (q->ev == NULL &&
+	    (q->ev = evtimer_new(cluster_base(c), req_tq_fire, q)) == NULL)
+		fatalx("%s: evtimer_new failed", __func__);
+	tv.tv_sec = us / 1000000;
+	tv.tv_usec = us % 1000000;
+	evtimer_add(q->ev, &tv);
+	q->armed = 1;
+}
+
+/*
+ * A queue's timer: the first request, if its deadline passed, times out;
+ * else the timer waits for it.  One request per firing, and the timer is
+ * armed again before the request's callback runs (which may free the
+ * cluster): more that are due follow in the next turns.
+ */
+static void
+req_tq_fire(evutil_socket_t fd, short events, void *arg)
+{
+	struct request_timeouts	*q = arg;
+	struct cluster		*c = q->c;
+	struct request		*req, *next;
+	uint64_t		 now = clock_now_us();
+
+	q->armed = 0;
+	if ((req = TAILQ_FIRST(&q->list)) == NULL)
+		return;
+	if (req->deadline_us > now) {
+		req_tq_arm(c, q, req->deadline_us, now);
+		return;
+	}
+	TAILQ_REMOVE(&q->list, req, tq_entry);
+	req->tq = NULL;
+	if ((next = TAILQ_FIRST(&q->list)) != NULL)
+		req_tq_arm(c, q, next->deadline_us, now);
+	req_timeout_fire(-1, EV_TIMEOUT, req);
+}
+
+/*
+ * The request timeout: in the queue of its length when it can go last
+ * there (deadlines only grow with the clock), else a timer of its own.
+ */
+static void
+req_timeout_arm(struct request *req)
+{
+	struct request_timeouts	*q;
+	struct request		*last;
+	struct timeval		 tv;
+
+	req->timers |= REQ_T_TIMEOUT;
+	if ((q = cluster_request_timeouts(req->c, req->timeout_ms)) != NULL) {
+		req->deadline_us = req->start_us +
+		    (uint64_t)req->timeout_ms * 1000;
+		last = TAILQ_LAST(&q->list, request_tolist);
+		if (last == NULL || last->deadline_us <= req->deadline_us) {
+			TAILQ_INSERT_TAIL(&q->list, req, tq_entry);
+			req->tq = q;
+			/* An armed timer fires no later than this deadline. */
+			if (!q->armed)
+				req_tq_arm(req->c, q, req->deadline_us,
+				    req->start_us);
+			return;
+		}
+	}
+	tv.tv_sec = req->timeout_ms / 1000;
+	tv.tv_usec = (req->timeout_ms % 1000) * 1000;
+	evtimer_add(req->timeout_ev, &tv);
 }
 
 /* Retry decisions. */
@@ -1044,21 +1144,6 @@ req_release(struct request *req)
 	req->keyspace = NULL;		/* in keep_buf or mem */
 }
 
-/*
- * Milliseconds for a request's latency from the loop's clock, read once
- * per loop turn by libevent, not a clock_gettime per request.  It is wall
- * time, so the caller clamps a step backwards.
- */
-static uint64_t
-req_now_ms(struct cluster *c)
-{
-	struct timeval	tv;
-
-	if (event_base_gettimeofday_cached(cluster_base(c), &tv) != 0)
-		gettimeofday(&tv, NULL);
-	return ((uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000);
-}
-
 /* Run the callback and let the request go (its shell waits for tickets). */
 static void
 req_deliver(struct request *req)
@@ -1073,9 +1158,8 @@ req_deliver(struct request *req)
 	if (req->delivered)
 		return;
 	req->delivered = 1;
-	now = req_now_ms(req->c);
-	r->latency_us = now > req->start_ms ?
-	    (now - req->start_ms) * 1000 : 0;
+	now = clock_now_us();
+	r->latency_us = now > req->start_us ? now - req->start_us : 0;
 	if (r->error == CORE_OK)
 		m->completed++;
 	else {
@@ -1148,8 +1232,6 @@ cluster_execute(struct cluster *c, const struct stmt *s,
 	const struct cluster_config	*cfg = cluster_get_config(c);
 	struct request_opts		 def;
 	struct request			*req;
-	struct timeval			 tv;
-	const struct timeval		*ctv;
 
 	if (o == NULL) {
 		request_opts_default(&def);
@@ -1162,7 +1244,11 @@ cluster_execute(struct cluster *c, const struct stmt *s,
 	req->arg = arg;
 	req->res = result_new();
 	req->kind = s->kind;
-	req->start_ms = req_now_ms(c);
+	/*
+	 * A real reading, not the turn's (which may be a tick old): the
+	 * timeout's deadline counts from here and must not come early.
+	 */
+	req->start_us = clock_now_us();
 	req->in_execute = 1;
 	memset(&req->exec[0], 0, sizeof req->exec[0]);
 	req->exec[0].req = req;
@@ -1195,16 +1281,8 @@ cluster_execute(struct cluster *c, const struct stmt *s,
 		req_finish(req);
 	else {
 		req_routing(req, s);
-		if (req->timeout_ms > 0) {
-			if ((ctv = cluster_common_timeout(c,
-			    req->timeout_ms)) == NULL) {
-				tv.tv_sec = req->timeout_ms / 1000;
-				tv.tv_usec = (req->timeout_ms % 1000) * 1000;
-				ctv = &tv;
-			}
-			evtimer_add(req->timeout_ev, ctv);
-			req->timers |= REQ_T_TIMEOUT;
-		}
+		if (req->timeout_ms > 0)
+			req_timeout_arm(req);
 		req->nexec = 1;
 		if (req_try(req, &req->exec[0]) != 0)
 			req_exhausted(req);

@@ -72,7 +72,11 @@ struct token_map {
 	size_t			 ntables;
 	struct token_ks		*ks;		/* sorted by name */
 	size_t			 nks;
+	uint64_t		 ks_serial;	/* token_map_ks_serial */
 };
+
+/* Source of ks_serial: never reused, even by a later map. */
+static uint64_t	token_ks_serials;
 
 static const char *token_strategy_names[] = {
 	"unknown",
@@ -384,6 +388,7 @@ token_map_new(const struct token_host *in, size_t n, const char **cause)
 	}
 
 	m = xcalloc(1, sizeof *m);
+	m->ks_serial = ++token_ks_serials;
 	pairs = xreallocarray(NULL, total == 0 ? 1 : total, sizeof *pairs);
 	for (i = 0, k = 0; i < n; i++) {
 		for (j = 0; j < in[i].ntokens; j++) {
@@ -850,6 +855,7 @@ token_map_set_keyspace(struct token_map *m, const char *ks,
 		token_map_drop_keyspace(m, ks);
 		return;
 	}
+	m->ks_serial = ++token_ks_serials;
 	t = token_map_find_table(m, r);
 	t->refs++;
 	i = token_map_ks_search(m, ks, &found);
@@ -871,6 +877,7 @@ token_map_drop_keyspace(struct token_map *m, const char *ks)
 	size_t	i;
 	int	found;
 
+	m->ks_serial = ++token_ks_serials;
 	i = token_map_ks_search(m, ks, &found);
 	if (!found)
 		return;
@@ -888,6 +895,12 @@ token_map_keyspace(const struct token_map *m, const char *ks)
 
 	i = token_map_ks_search(m, ks, &found);
 	return (found ? m->ks[i].table : NULL);
+}
+
+uint64_t
+token_map_ks_serial(const struct token_map *m)
+{
+	return (m->ks_serial);
 }
 
 int

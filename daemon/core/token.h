@@ -132,6 +132,12 @@ const struct token_table *token_map_keyspace(const struct token_map *,
 void		 token_table_replicas(const struct token_table *, int64_t t,
 		    void *const **hosts, size_t *n);
 const struct token_repl *token_table_repl(const struct token_table *);
+/*
+ * Changes whenever a keyspace is set or dropped, and differs between maps
+ * (never reused): a handle kept with the serial it was got under is still
+ * the keyspace's while the map's serial is the same.
+ */
+uint64_t	 token_map_ks_serial(const struct token_map *);
 
 /* Replicas for a replication setting not tied to a keyspace (cached). */
 const struct token_table *token_map_table(struct token_map *,

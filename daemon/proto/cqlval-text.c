@@ -40,13 +40,35 @@ out_printf(char *out, size_t len, const char *fmt, ...)
 	return (n);
 }
 
+#define UTF8_HIGH_BITS	0x8080808080808080ULL
+
+/*
+ * Strict UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+ * Text is mostly ASCII, so runs of it are skipped eight bytes at a time,
+ * and a tail shorter than that by reading the last eight bytes (i is on a
+ * character boundary, so an all-ASCII last word ends the text well).
+ */
 int
 cqlval_utf8_valid(const uint8_t *p, size_t n)
 {
 	size_t		i = 0, k, need;
 	uint32_t	c, min;
+	uint64_t	w;
 
 	while (i < n) {
+		while (n - i >= sizeof w) {
+			memcpy(&w, p + i, sizeof w);
+			if (w & UTF8_HIGH_BITS)
+				break;
+			i += sizeof w;
+		}
+		if (n - i < sizeof w && n >= sizeof w) {
+			if (i == n)
+				break;
+			memcpy(&w, p + n - sizeof w, sizeof w);
+			if ((w & UTF8_HIGH_BITS) == 0)
+				break;
+		}
 		c = p[i];
 		if (c < 0x80) {
 			i++;

@@ -33,6 +33,7 @@
 #include <event2/event.h>
 
 #include "util.h"
+#include "cluster.h"
 #include "config.h"
 #include "jsonval.h"
 #include "metrics.h"
@@ -425,6 +426,12 @@ client_flush_cb(evutil_socket_t fd, short events, void *arg)
 	struct client	*c;
 	uint8_t		 writing;
 
+	/*
+	 * The nodes first: our clients often share the CPU with us, and the
+	 * first send() that wakes one may let it run before we finish.
+	 */
+	if (srv->cluster != NULL)
+		cluster_flush(srv->cluster);
 	while ((c = TAILQ_FIRST(&client_dirty)) != NULL) {
 		client_undirty(c);
 		if (c->state == CLIENT_CLOSED || c->dead != NULL) {

@@ -132,6 +132,69 @@ jp_key_of(const char *s, size_t n)
 	return (JPK_OTHER);
 }
 
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * Names of up to eight bytes read from a line are told by one multiply
+ * and one compare: each such name as a word (its bytes, then zeros)
+ * hashes to its own slot of a small table.
+ */
+#define JP_WORD_MAX	8
+#define JP_HASH_K	UINT64_C(0xaa2ca1af6a107b75)
+#define JP_HASH_BITS	4
+#define jp_hash(x)	((size_t)(((x) * JP_HASH_K) >> (64 - JP_HASH_BITS)))
+static uint64_t	jp_key_words[JPK_N];
+static uint8_t	jp_key_slots[1 << JP_HASH_BITS];
+static int	jp_key_slots_init;
+
+static void
+jp_key_slots_make(void)
+{
+	size_t	k, n, h;
+
+	memset(jp_key_slots, JPK_OTHER, sizeof jp_key_slots);
+	for (k = 0; k < JPK_N; k++) {
+		if ((n = strlen(jp_key_names[k])) > JP_WORD_MAX)
+			continue;
+		memcpy(&jp_key_words[k], jp_key_names[k], n);
+		h = jp_hash(jp_key_words[k]);
+		if (jp_key_slots[h] != JPK_OTHER)
+			fatalx("%s: %s and %s share a slot", __func__,
+			    jp_key_names[k], jp_key_names[jp_key_slots[h]]);
+		jp_key_slots[h] = (uint8_t)k;
+	}
+	jp_key_slots_init = 1;
+}
+#endif
+
+/*
+ * Which member a name read from a line is; avail is how many bytes may
+ * be read from s (at least n + 1), eight letting a short name be read
+ * as one word.  The same answer as jp_key_of.
+ */
+static inline enum jpkey
+jp_key_of_text(const char *s, size_t n, size_t avail)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t	x;
+	unsigned int	k;
+
+	if (n <= JP_WORD_MAX && n > 0 && avail >= 8) {
+		if (!jp_key_slots_init)
+			jp_key_slots_make();
+		memcpy(&x, s, 8);
+		if (n < 8)
+			x &= (UINT64_C(1) << (8 * n)) - 1;
+		k = jp_key_slots[jp_hash(x)];
+		if (k != JPK_OTHER && jp_key_words[k] == x)
+			return ((enum jpkey)k);
+		return (JPK_OTHER);
+	}
+#endif
+	return (jp_key_of(s, n));
+}
+
 /* Forget the members (a quick read that gave up, or the end). */
 static void
 creq_clear_fields(struct creq *r)
@@ -155,20 +218,28 @@ creq_clear_fields(struct creq *r)
 	r->text = NULL;
 }
 
+/* More room for members than the request holds (rare). */
+static void
+creq_grow_fields(struct creq *r)
+{
+	struct jpfield	*f;
+
+	f = xreallocarray(NULL, r->fieldcap * 2, sizeof *f);
+	memcpy(f, r->fields, r->nfields * sizeof *f);
+	if (r->fields != r->fieldbuf)
+		free(r->fields);
+	r->fields = f;
+	r->fieldcap *= 2;
+}
+
 /* A new member (the caller fills it in). */
-static struct jpfield *
+static inline struct jpfield *
 creq_add_field(struct creq *r, const char *key, enum jpkey which)
 {
 	struct jpfield	*f;
 
-	if (r->nfields == r->fieldcap) {
-		f = xreallocarray(NULL, r->fieldcap * 2, sizeof *f);
-		memcpy(f, r->fields, r->nfields * sizeof *f);
-		if (r->fields != r->fieldbuf)
-			free(r->fields);
-		r->fields = f;
-		r->fieldcap *= 2;
-	}
+	if (r->nfields == r->fieldcap)
+		creq_grow_fields(r);
 	if (which != JPK_OTHER) {
 		r->slot[which] = r->nfields;
 		r->keyset |= 1U << which;
@@ -208,13 +279,13 @@ jp_find(struct creq *r, const char *key)
 
 /* A member read quickly: a later one of the same name replaces it. */
 static struct jpfield *
-jp_quick_field(struct creq *r, const char *key, size_t klen)
+jp_quick_field(struct creq *r, const char *key, size_t klen, size_t avail)
 {
 	struct jpfield	*f;
 	enum jpkey	 k;
 	unsigned int	 i;
 
-	k = jp_key_of(key, klen);
+	k = jp_key_of_text(key, klen, avail);
 	if (k != JPK_OTHER)
 		f = jp_field(r, k);
 	else {
@@ -236,11 +307,12 @@ jp_quick_field(struct creq *r, const char *key, size_t klen)
 	return (f);
 }
 
-static size_t
+/* Skip white space; p[n] is the copy's NUL, so p[i] may be read. */
+static inline size_t
 jp_ws(const char *p, size_t n, size_t i)
 {
-	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
-	    p[i] == '\r'))
+	while ((uint8_t)p[i] <= ' ' && i < n && (p[i] == ' ' ||
+	    p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
 		i++;
 	return (i);
 }
@@ -339,7 +411,8 @@ jp_quick(struct creq *r, const char *line, size_t n)
 		i = jp_ws(p, n, i + 1);
 		if (i == n)
 			return (-1);
-		f = jp_quick_field(r, key, klen);
+		/* The copy ends in a NUL at p[n]: n + 1 bytes to read. */
+		f = jp_quick_field(r, key, klen, (size_t)(p + n + 1 - key));
 		if ((k = jp_quick_value(r, f, p + i, n - i)) == 0)
 			return (-1);
 		i = jp_ws(p, n, i + k);
@@ -360,7 +433,6 @@ jp_from_json(struct creq *r, json_t *j)
 	struct jpfield	*f;
 	const char	*k;
 	json_t		*v;
-
 	enum jpkey	 which;
 
 	json_object_foreach(j, k, v) {
@@ -480,7 +552,7 @@ jp_values(struct creq *r, const struct jsonval_scalar **tab, size_t *n)
 	return (1);
 }
 
-/* The id as JSON text, as json_dumps would write it (compact). */
+/* The id as JSON text (and its length), as json_dumps would write it. */
 static void
 jp_set_id(struct creq *r, struct jpfield *f)
 {
@@ -498,6 +570,7 @@ jp_set_id(struct creq *r, struct jpfield *f)
 				memcpy(r->idbuf, f->s, f->len);
 				r->idbuf[f->len] = '\0';
 				r->id = r->idbuf;
+				r->idlen = f->len;
 				return;
 			}
 		}
@@ -517,6 +590,7 @@ jp_set_id(struct creq *r, struct jpfield *f)
 		r->idbuf[f->len + 1] = '"';
 		r->idbuf[f->len + 2] = '\0';
 		r->id = r->idbuf;
+		r->idlen = f->len + 2;
 		return;
 	case JP_TRUE:
 		lit = "true";
@@ -534,12 +608,14 @@ jp_set_id(struct creq *r, struct jpfield *f)
 		n = strlen(lit);
 		memcpy(r->idbuf, lit, n + 1);
 		r->id = r->idbuf;
+		r->idlen = n;
 		return;
 	}
 	s = json_dumps(jp_get(r, JPK_ID), JSON_ENCODE_ANY | JSON_COMPACT);
 	if (s == NULL)
 		fatalx("json_dumps failed");
 	r->id = s;
+	r->idlen = strlen(s);
 }
 
 struct creq *
@@ -590,7 +666,6 @@ jsonproto_parse(const char *line, size_t n, int readonly)
 			return (r);
 		}
 		jp_set_id(r, id);
-		r->idlen = strlen(r->id);
 		/*
 		 * Every answer repeats the id: a huge one could make even
 		 * the error answer overflow the output cap.
@@ -887,13 +962,24 @@ ans_begin(struct ans *a, struct creq *r, int ok)
 	}
 	ans_lit(a, "{");
 	if (r->id != NULL) {
-		ans_lit(a, "\"id\"");
-		ans_colon(a);
+		if (a->compact)
+			ans_lit(a, "\"id\":");
+		else
+			ans_lit(a, "\"id\": ");
 		ans_rawn(a, r->id, r->idlen);
 		ans_comma(a);
 	}
-	ans_raw(a, ok ? (a->compact ? "\"ok\":true" : "\"ok\": true") :
-	    (a->compact ? "\"ok\":false" : "\"ok\": false"));
+	if (ok) {
+		if (a->compact)
+			ans_lit(a, "\"ok\":true");
+		else
+			ans_lit(a, "\"ok\": true");
+	} else {
+		if (a->compact)
+			ans_lit(a, "\"ok\":false");
+		else
+			ans_lit(a, "\"ok\": false");
+	}
 }
 
 void
@@ -908,19 +994,6 @@ ans_free(struct ans *a)
 	a->w.len = a->w.size = 0;
 }
 
-/* Appends are many and small: copy straight in while there is room. */
-void
-ans_rawn(struct ans *a, const char *s, size_t n)
-{
-	struct wbuf	*w = &a->w;
-
-	if (w->err == NULL && w->size - w->len >= n) {
-		memcpy(w->p + w->len, s, n);
-		w->len += n;
-	} else
-		wbuf_raw(w, s, n);
-}
-
 void
 ans_raw(struct ans *a, const char *s)
 {
@@ -928,36 +1001,10 @@ ans_raw(struct ans *a, const char *s)
 }
 
 void
-ans_comma(struct ans *a)
-{
-	if (a->compact)
-		ans_lit(a, ",");
-	else
-		ans_lit(a, ", ");
-}
-
-void
-ans_colon(struct ans *a)
-{
-	if (a->compact)
-		ans_lit(a, ":");
-	else
-		ans_lit(a, ": ");
-}
-
-void
 ans_key(struct ans *a, const char *k)
 {
 	ans_comma(a);
 	jsonval_write_string(&a->w, k, strlen(k));
-	ans_colon(a);
-}
-
-void
-ans_key_raw(struct ans *a, const char *quoted, size_t n)
-{
-	ans_comma(a);
-	ans_rawn(a, quoted, n);
 	ans_colon(a);
 }
 

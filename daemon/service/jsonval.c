@@ -1718,6 +1718,8 @@ jsonval_loads(const char *buf, size_t len, size_t flags, json_error_t *e)
  */
 
 #define QUICK_MAX_DEPTH	32
+/* isdigit without the locale table (JSON digits are ASCII). */
+#define JV_DIGIT(c)	((unsigned int)((uint8_t)(c) - '0') < 10)
 
 
 static int
@@ -1767,18 +1769,56 @@ quick_utf8(char *o, uint32_t c)
 	return (4);
 }
 
+static size_t	quick_string_scan(char *, size_t, size_t, char **, size_t *);
+
 size_t
 jsonval_quick_string(char *p, size_t left, char **out, size_t *outlen)
+{
+	size_t	end, first = 1;
+
+	if (left < 2 || p[0] != '"')
+		return (0);
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/*
+	 * A member name or short text: if the first word's first special
+	 * byte is the closing quote, the string is plain ASCII and ends
+	 * there; a word with none is plain ASCII and is skipped below.
+	 */
+	if (left >= 9) {
+		uint64_t	x, m;
+
+		memcpy(&x, p + 1, 8);
+		if ((m = jv_word_stops(x, 1)) != 0) {
+			end = 1 + ((size_t)__builtin_ctzll(m) >> 3);
+			if (p[end] == '"') {
+				*out = p + 1;
+				*outlen = end - 1;
+				p[end] = '\0';
+				return (end + 1);
+			}
+		} else
+			first = 9;
+	}
+#endif
+	return (quick_string_scan(p, left, first, out, outlen));
+}
+
+/*
+ * The rest of jsonval_quick_string, kept out of line so that its fast
+ * path is cheap to call: bytes before first are known plain ASCII.
+ */
+static __attribute__((__noinline__)) size_t
+quick_string_scan(char *p, size_t left, size_t first, char **out,
+    size_t *outlen)
 {
 	char		*o;
 	size_t		 i, end, start = 1;
 	uint32_t	 c, lo;
 	int		 high = 0, esc = 0;
 
-	if (left < 2 || p[0] != '"')
-		return (0);
 	/* Find the end first: control characters and bad UTF-8 give up. */
-	for (i = 1; i < left; i++) {
+	for (i = first; i < left; i++) {
 		/* Once a high byte is seen, the rest are checked below. */
 		i += high ? jv_text_run((const uint8_t *)p + i, left - i) :
 		    jv_ascii_run((const uint8_t *)p + i, left - i);
@@ -1864,25 +1904,26 @@ jsonval_quick_string(char *p, size_t left, char **out, size_t *outlen)
 	return (end + 1);
 }
 
+static size_t	quick_number_rest(const char *, size_t, size_t,
+		    enum jsonval_num *, int64_t *);
+
 size_t
 jsonval_quick_number(const char *p, size_t left, enum jsonval_num *kind,
     int64_t *iv)
 {
-	char		 buf[24];
 	size_t		 i = 0, d;
 	uint64_t	 u = 0;
-	int		 is_int = 1;
 
 	if (i < left && p[i] == '-')
 		i++;
-	if (i == left || !isdigit((unsigned char)p[i]))
+	if (i == left || !JV_DIGIT(p[i]))
 		return (0);
 	if (p[i] == '0') {
 		i++;
-		if (i < left && isdigit((unsigned char)p[i]))
+		if (i < left && JV_DIGIT(p[i]))
 			return (0);	/* a leading zero: not JSON */
 	} else {
-		for (d = i; i < left && isdigit((unsigned char)p[i]); i++)
+		for (d = i; i < left && JV_DIGIT(p[i]); i++)
 			u = u * 10 + (uint64_t)(p[i] - '0');
 		/* Up to 18 digits always fit: no need to ask number_lossy. */
 		if (i - d <= 18 && (i == left || (p[i] != '.' && p[i] != 'e' &&
@@ -1892,9 +1933,24 @@ jsonval_quick_number(const char *p, size_t left, enum jsonval_num *kind,
 			return (i);
 		}
 	}
+	return (quick_number_rest(p, left, i, kind, iv));
+}
+
+/*
+ * The rest of a number whose integer part ends at i: a fraction, an
+ * exponent, or many digits (out of line: the common case is short).
+ */
+static __attribute__((__noinline__)) size_t
+quick_number_rest(const char *p, size_t left, size_t i,
+    enum jsonval_num *kind, int64_t *iv)
+{
+	char		 buf[24];
+	size_t		 d;
+	int		 is_int = 1;
+
 	if (i < left && p[i] == '.') {
 		is_int = 0;
-		for (i++, d = i; i < left && isdigit((unsigned char)p[i]); i++)
+		for (i++, d = i; i < left && JV_DIGIT(p[i]); i++)
 			;
 		if (i == d)
 			return (0);
@@ -1904,7 +1960,7 @@ jsonval_quick_number(const char *p, size_t left, enum jsonval_num *kind,
 		i++;
 		if (i < left && (p[i] == '+' || p[i] == '-'))
 			i++;
-		for (d = i; i < left && isdigit((unsigned char)p[i]); i++)
+		for (d = i; i < left && JV_DIGIT(p[i]); i++)
 			;
 		if (i == d)
 			return (0);
@@ -1926,8 +1982,9 @@ jsonval_quick_number(const char *p, size_t left, enum jsonval_num *kind,
 static size_t
 quick_ws(const char *p, size_t left, size_t i)
 {
-	while (i < left && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
-	    p[i] == '\r'))
+	/* Most text has none: one compare rules out a token's byte. */
+	while (i < left && (uint8_t)p[i] <= ' ' && (p[i] == ' ' ||
+	    p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
 		i++;
 	return (i);
 }

@@ -181,6 +181,8 @@ cqlop_free(struct cqlop *op)
 	freelist_put(&cqlop_fl, op);
 }
 
+static void	colcache_clear(void);
+
 void
 ops_cql_init(void)
 {
@@ -200,6 +202,7 @@ ops_cql_free(void)
 			cqlop_free(op);
 		}
 	}
+	colcache_clear();
 }
 
 /*
@@ -653,7 +656,10 @@ cqlop_columns_write(struct ans *a, const struct result_columns *cols)
 /*
  * The columns member is the same for every run of a statement: the last
  * few are kept as text, keyed by all that makes the text (the separators,
- * each column's name and scalar type).
+ * each column's name and scalar type).  The core shares one column set
+ * (which never changes) between the results of a connection: a small
+ * table, indexed by the set's address and holding a reference to it,
+ * tells its slot without comparing names.
  */
 #define COLCACHE_SLOTS	8
 #define COLCACHE_COLS	16
@@ -672,6 +678,24 @@ struct colcache {
 };
 static struct colcache	colcache[COLCACHE_SLOTS];
 static unsigned int	colcache_next;
+
+#define COLCACHE_SETS_BITS	5
+struct colcache_set {
+	struct colset		*cs;	/* referenced; NULL: empty */
+	struct colcache		*k;	/* its text, as k->compact says */
+};
+static struct colcache_set	colcache_sets[1 << COLCACHE_SETS_BITS];
+
+/* Where a set's entry goes (one per set and compact setting). */
+static struct colcache_set *
+colcache_set_of(const struct colset *cs, int compact)
+{
+	uint64_t	h;
+
+	h = (uint64_t)(uintptr_t)cs * UINT64_C(0x9e3779b97f4a7c15);
+	return (&colcache_sets[(h >> (64 - COLCACHE_SETS_BITS)) ^
+	    (compact != 0)]);
+}
 
 /* Does slot k hold these columns? */
 static int
@@ -696,7 +720,44 @@ colcache_match(const struct colcache *k, int compact,
 	return (1);
 }
 
+/* Remember that set cs has the text of slot k (dropping what was there). */
 static void
+colcache_set_put(struct colset *cs, struct colcache *k)
+{
+	struct colcache_set	*e = colcache_set_of(cs, k->compact);
+
+	if (e->cs == cs && e->k == k)
+		return;
+	if (e->cs != NULL)
+		colset_unref(e->cs);
+	e->cs = colset_ref(cs);
+	e->k = k;
+}
+
+/* Forget every set pointing at slot k (or at any slot, if NULL). */
+static void
+colcache_set_drop(const struct colcache *k)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(colcache_sets); i++) {
+		if (colcache_sets[i].cs != NULL &&
+		    (k == NULL || colcache_sets[i].k == k)) {
+			colset_unref(colcache_sets[i].cs);
+			colcache_sets[i].cs = NULL;
+			colcache_sets[i].k = NULL;
+		}
+	}
+}
+
+/* Exiting: let the held column sets go. */
+static void
+colcache_clear(void)
+{
+	colcache_set_drop(NULL);
+}
+
+static struct colcache *
 colcache_put(int compact, const struct result_columns *cols,
     const uint8_t *text, size_t textlen)
 {
@@ -704,16 +765,17 @@ colcache_put(int compact, const struct result_columns *cols,
 	size_t		 i, len, off = 0;
 
 	if (cols->n > COLCACHE_COLS || textlen > COLCACHE_TEXT)
-		return;
+		return (NULL);
 	for (i = 0; i < cols->n; i++) {
 		if (!cqlop_type_plain(cols->cols[i].type))
-			return;
+			return (NULL);
 		len = strlen(cols->cols[i].name) + 1;
 		if (off + len > COLCACHE_NAMES)
-			return;
+			return (NULL);
 		off += len;
 	}
 	colcache_next = (colcache_next + 1) % COLCACHE_SLOTS;
+	colcache_set_drop(k);
 	off = 0;
 	for (i = 0; i < cols->n; i++) {
 		k->kinds[i] = (int)cols->cols[i].type->kind;
@@ -727,24 +789,39 @@ colcache_put(int compact, const struct result_columns *cols,
 	memcpy(k->text, text, textlen);
 	k->textlen = textlen;
 	k->used = 1;
+	return (k);
 }
 
+/* The columns member; cs is the core's set they belong to, or NULL. */
 static void
-cqlop_columns(struct ans *a, const struct result_columns *cols)
+cqlop_columns(struct ans *a, const struct result_columns *cols,
+    struct colset *cs)
 {
-	size_t	i, start;
+	struct colcache_set		*e;
+	struct colcache			*k;
+	size_t				 i, start;
 
+	if (cs != NULL) {
+		e = colcache_set_of(cs, a->compact);
+		if (e->cs == cs && e->k->compact == a->compact) {
+			ans_rawn(a, e->k->text, e->k->textlen);
+			return;
+		}
+	}
 	for (i = 0; i < COLCACHE_SLOTS; i++) {
-		if (colcache_match(&colcache[i], a->compact, cols)) {
-			ans_rawn(a, colcache[i].text, colcache[i].textlen);
+		k = &colcache[i];
+		if (colcache_match(k, a->compact, cols)) {
+			if (cs != NULL)
+				colcache_set_put(cs, k);
+			ans_rawn(a, k->text, k->textlen);
 			return;
 		}
 	}
 	start = a->w.len;
 	cqlop_columns_write(a, cols);
-	if (wbuf_ok(&a->w))
-		colcache_put(a->compact, cols, a->w.p + start,
-		    a->w.len - start);
+	if (a->w.err == NULL && (k = colcache_put(a->compact, cols,
+	    a->w.p + start, a->w.len - start)) != NULL && cs != NULL)
+		colcache_set_put(cs, k);
 }
 
 /* Rows as arrays in column order, each value exact (jsonval.h). */
@@ -758,7 +835,7 @@ cqlop_rows(struct ans *a, const struct result *res,
 	size_t			 j;
 
 	ans_key_lit(a, "columns");
-	cqlop_columns(a, &res->columns);
+	cqlop_columns(a, &res->columns, res->colset);
 	ans_key_lit(a, "rows");
 	ans_lit(a, "[");
 	for (i = 0; i < res->rows_count; i++) {
@@ -778,7 +855,7 @@ cqlop_rows(struct ans *a, const struct result *res,
 				return (-1);
 		}
 		ans_lit(a, "]");
-		if (!wbuf_ok(&a->w))
+		if (a->w.err != NULL)
 			return (0);	/* creq_reply says it is too large */
 	}
 	ans_lit(a, "]");
@@ -1135,9 +1212,9 @@ cqlop_prepare_cb(struct prepared_cache *pc, struct prepared *p,
 		ans_key_lit(&a, "statement");
 		ans_hex(&a, p->id, p->idlen, 0);
 		ans_key_lit(&a, "params");
-		cqlop_columns(&a, &p->bind);
+		cqlop_columns(&a, &p->bind, NULL);
 		ans_key_lit(&a, "columns");
-		cqlop_columns(&a, &p->columns);
+		cqlop_columns(&a, &p->columns, NULL);
 		creq_reply(op->r, &a, "ok");
 	}
 	cqlop_free(op);

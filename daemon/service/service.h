@@ -340,21 +340,60 @@ void		 ans_begin(struct ans *, struct creq *, int ok);
 /* Drop an answer that will not be sent. */
 void		 ans_free(struct ans *);
 void		 ans_key(struct ans *, const char *);
-/* A member name known to need no escaping, quoted: "\"name\"". */
-void		 ans_key_raw(struct ans *, const char *, size_t);
-#define ans_key_lit(a, k)	ans_key_raw((a), "\"" k "\"", sizeof (k) + 1)
 void		 ans_string(struct ans *, const char *);
 void		 ans_stringn(struct ans *, const char *, size_t);
 void		 ans_int(struct ans *, int64_t);
 void		 ans_bool(struct ans *, int);
 void		 ans_null(struct ans *);
 void		 ans_raw(struct ans *, const char *);
-void		 ans_rawn(struct ans *, const char *, size_t);
+
+/*
+ * Appends are many and small: inline, copying straight in while there
+ * is room (a literal's copy is then a move or two), else through
+ * wbuf_raw, which grows the buffer or notes it went past the cap.
+ */
+static inline void
+ans_rawn(struct ans *a, const char *s, size_t n)
+{
+	struct wbuf	*w = &a->w;
+
+	if (w->err == NULL && w->size - w->len >= n) {
+		memcpy(w->p + w->len, s, n);
+		w->len += n;
+	} else
+		wbuf_raw(w, s, n);
+}
 /* A string literal, its length known. */
 #define ans_lit(a, s)	ans_rawn((a), "" s "", sizeof (s) - 1)
+
 /* The separators, as compact says. */
-void		 ans_comma(struct ans *);
-void		 ans_colon(struct ans *);
+static inline void
+ans_comma(struct ans *a)
+{
+	if (a->compact)
+		ans_lit(a, ",");
+	else
+		ans_lit(a, ", ");
+}
+
+static inline void
+ans_colon(struct ans *a)
+{
+	if (a->compact)
+		ans_lit(a, ":");
+	else
+		ans_lit(a, ": ");
+}
+
+/* A member name known to need no escaping, quoted: "\"name\"". */
+static inline void
+ans_key_raw(struct ans *a, const char *quoted, size_t n)
+{
+	ans_comma(a);
+	ans_rawn(a, quoted, n);
+	ans_colon(a);
+}
+#define ans_key_lit(a, k)	ans_key_raw((a), "\"" k "\"", sizeof (k) + 1)
 /* A jansson value (stolen: decref'd here). */
 void		 ans_json(struct ans *, json_t *);
 void		 ans_hex(struct ans *, const uint8_t *, size_t, int prefix);

@@ -784,6 +784,94 @@ START_TEST(test_timers_reused)
 }
 END_TEST
 
+/* A result and when it came. */
+struct timed_wait {
+	struct result	*r;
+	int		 done;
+	uint64_t	 at_ms;
+};
+
+static void
+timed_done(struct result *r, void *arg)
+{
+	struct timed_wait	*w = arg;
+
+	w->r = r;
+	w->done++;
+	w->at_ms = conn_now_ms();
+}
+
+static int
+timed_all_done(void *arg)
+{
+	struct timed_wait	*w = arg;
+	int			 i;
+
+	for (i = 0; i < 9; i++) {
+		if (!w[i].done)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * Request timeouts wait in one queue per distinct length (a few kept),
+ * others on timers of their own: interleaved lengths, more of them than
+ * queues, one request cancelled from the middle of its queue, and a
+ * queue that emptied and is used again: each times out at its own
+ * length, not before.
+ */
+START_TEST(test_timeout_queues)
+{
+	static const int	 ms[9] = {
+		300, 100, 200, 100, 500, 650, 250, 100, 800
+	};
+	struct request_opts	 o;
+	struct request		*req[9];
+	struct timed_wait	 w[9];
+	struct stmt		 s;
+	uint64_t		 t0, took;
+	int			 i, round;
+
+	ct_connect();
+	delay_all(3000, "slow_marker");
+	stmt_init(&s, STMT_QUERY);
+	s.query = slice_cstr("SELECT key FROM system.local WHERE "
+	    "key = 'slow_marker'");
+	for (round = 0; round < 2; round++) {
+		memset(w, 0, sizeof w);
+		t0 = conn_now_ms();
+		for (i = 0; i < 9; i++) {
+			request_opts_default(&o);
+			o.timeout_ms = ms[i];
+			req[i] = cluster_execute(CT->c, &s, &o, timed_done,
+			    &w[i]);
+		}
+		/* The second 100 ms one leaves its queue's middle. */
+		request_cancel(req[3]);
+		ck_assert_int_eq(w[3].done, 1);
+		ck_assert_int_eq(w[3].r->error, CORE_ECANCELLED);
+		ck_assert(testloop_until(CT->base, timed_all_done, w, 10000));
+		for (i = 0; i < 9; i++) {
+			ck_assert_int_eq(w[i].done, 1);
+			if (i == 3) {
+				result_free(w[i].r);
+				continue;
+			}
+			ck_assert_int_eq(w[i].r->error, CORE_ETIMEOUT);
+			took = w[i].at_ms - t0;
+			ck_assert_msg(took >= (uint64_t)ms[i] - 1 &&
+			    took < (uint64_t)ms[i] + 1500,
+			    "timeout %d ms came after %llu ms", ms[i],
+			    (unsigned long long)took);
+			result_free(w[i].r);
+		}
+	}
+	ck_assert_uint_eq(cluster_metrics(CT->c)->client_timeouts, 16);
+	ct_teardown();
+}
+END_TEST
+
 static Suite *
 request_suite(void)
 {
@@ -797,6 +885,7 @@ request_suite(void)
 	tcase_add_test(tc, test_speculative);
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_timers_reused);
+	tcase_add_test(tc, test_timeout_queues);
 	tcase_add_test(tc, test_back_pressure);
 	suite_add_tcase(s, tc);
 

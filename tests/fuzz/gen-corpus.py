@@ -310,6 +310,11 @@ TEXT_SEEDS = {
         "bad-op": '{"id": [1], "op": "nope"}',
         "big-number": '{"id": 123456789012345678901234567890, "op": "stats"}',
         "not-json": '{"op": "query", "cql": ',
+        "names": '{"id":7,"op":"query","cql":"SELECT 1","values":[1],'
+                 '"type":"x","trace":false,"table":"t","compact":true,'
+                 '"wait_ms":1,"keyspace":"ks","i":1,"idd":2,"valuez":3,'
+                 '"keyspac":4,"keyspacex":5,"\\u0069d":6,"Id":8,'
+                 '"page_size":9}',
     },
     "config": {
         "small": "[cluster]\ncontact_points = 127.0.0.1, 127.0.0.2\n"

@@ -213,6 +213,31 @@ check_values_table(struct creq *r, const char *line, size_t n)
 	json_decref(j);
 }
 
+/*
+ * Every member knows which one it is (the quick reader tells short names
+ * by a hashed word): its name is that member's, or no member's at all.
+ */
+static void
+check_member_names(struct creq *r)
+{
+	const struct jpfield	*f;
+	unsigned int		 i, k;
+
+	for (i = 0; i < r->nfields; i++) {
+		f = &r->fields[i];
+		if (f->which != JPK_OTHER) {
+			if (strcmp(f->key, jp_key_name(f->which)) != 0)
+				fail("a member taken for another", f->key);
+			continue;
+		}
+		for (k = 0; k < JPK_N; k++) {
+			if (strcmp(f->key, jp_key_name(k)) == 0)
+				fail("a known member taken for unknown",
+				    f->key);
+		}
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -224,6 +249,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(line, data, size);
 	r = jsonproto_parse(line, size, size & 1);
 	check_request(r);
+	check_member_names(r);
 	check_against_jansson(r, line, size);
 	check_values_table(r, line, size);
 	creq_free(r);

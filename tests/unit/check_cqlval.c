@@ -183,6 +183,160 @@ START_TEST(test_text)
 }
 END_TEST
 
+/* RFC 3629's table of well-formed sequences, one byte at a time. */
+static int
+utf8_valid_bytewise(const uint8_t *p, size_t n)
+{
+	size_t	i = 0, k, need;
+	uint8_t	lo, hi;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+		if (p[i] >= 0xc2 && p[i] <= 0xdf)
+			need = 1;
+		else if (p[i] >= 0xe0 && p[i] <= 0xef) {
+			need = 2;
+			if (p[i] == 0xe0)
+				lo = 0xa0;
+			else if (p[i] == 0xed)
+				hi = 0x9f;
+		} else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
+			need = 3;
+			if (p[i] == 0xf0)
+				lo = 0x90;
+			else if (p[i] == 0xf4)
+				hi = 0x8f;
+		} else
+			return (0);
+		if (n - i - 1 < need || p[i + 1] < lo || p[i + 1] > hi)
+			return (0);
+		for (k = 2; k <= need; k++) {
+			if (p[i + k] < 0x80 || p[i + k] > 0xbf)
+				return (0);
+		}
+		i += need + 1;
+	}
+	return (1);
+}
+
+static uint64_t
+utf8_rand(uint64_t *s)
+{
+	uint64_t	z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return (z ^ (z >> 31));
+}
+
+/* Append code point c as UTF-8 (c not a surrogate, <= U+10FFFF). */
+static size_t
+utf8_put(uint8_t *d, uint32_t c)
+{
+	if (c < 0x80) {
+		d[0] = c;
+		return (1);
+	}
+	if (c < 0x800) {
+		d[0] = 0xc0 | (c >> 6);
+		d[1] = 0x80 | (c & 0x3f);
+		return (2);
+	}
+	if (c < 0x10000) {
+		d[0] = 0xe0 | (c >> 12);
+		d[1] = 0x80 | ((c >> 6) & 0x3f);
+		d[2] = 0x80 | (c & 0x3f);
+		return (3);
+	}
+	d[0] = 0xf0 | (c >> 18);
+	d[1] = 0x80 | ((c >> 12) & 0x3f);
+	d[2] = 0x80 | ((c >> 6) & 0x3f);
+	d[3] = 0x80 | (c & 0x3f);
+	return (4);
+}
+
+/*
+ * The validator skips ASCII a word at a time: it must agree with the
+ * byte-wise table on text that is mostly ASCII with some multi-byte
+ * characters, at every alignment, and on the same text mutated.
+ */
+START_TEST(test_utf8_fast_path)
+{
+	uint8_t		 buf[160];
+	uint64_t	 seed = 0x5eed;
+	uint32_t	 c;
+	size_t		 n, len, off, i;
+	int		 iter, mut, valid = 0, invalid = 0;
+
+	for (iter = 0; iter < 200000; iter++) {
+		len = utf8_rand(&seed) % 64;
+		n = 0;
+		while (n < len) {
+			switch (utf8_rand(&seed) % 8) {
+			case 0:
+				do
+					c = utf8_rand(&seed) % 0x110000;
+				while (c >= 0xd800 && c <= 0xdfff);
+				break;
+			case 1:
+				c = 0x80 + utf8_rand(&seed) % 0x780;
+				break;
+			default:
+				c = utf8_rand(&seed) % 0x80;
+				break;
+			}
+			n += utf8_put(buf + n, c);
+		}
+		ck_assert(utf8_valid_bytewise(buf, n));
+		mut = utf8_rand(&seed) % 4;
+		for (i = 0; i < (size_t)mut && n > 0; i++) {
+			switch (utf8_rand(&seed) % 3) {
+			case 0:
+				buf[utf8_rand(&seed) % n] =
+				    utf8_rand(&seed) & 0xff;
+				break;
+			case 1:
+				buf[utf8_rand(&seed) % n] ^=
+				    1U << (utf8_rand(&seed) % 8);
+				break;
+			case 2:
+				n -= utf8_rand(&seed) % (n < 4 ? n : 4);
+				break;
+			}
+		}
+		/* Every start and end inside, so words straddle both. */
+		off = n > 0 ? utf8_rand(&seed) % (n < 9 ? n : 9) : 0;
+		ck_assert_int_eq(cqlval_utf8_valid(buf, n),
+		    utf8_valid_bytewise(buf, n));
+		ck_assert_int_eq(cqlval_utf8_valid(buf + off, n - off),
+		    utf8_valid_bytewise(buf + off, n - off));
+		if (utf8_valid_bytewise(buf, n))
+			valid++;
+		else
+			invalid++;
+	}
+	/* Both outcomes are well represented. */
+	ck_assert_int_gt(valid, 50000);
+	ck_assert_int_gt(invalid, 50000);
+
+	/* A bad byte at each place of a long ASCII run is seen. */
+	for (n = 1; n <= 40; n++) {
+		for (i = 0; i < n; i++) {
+			memset(buf, 'a', n);
+			buf[i] = 0x80;
+			ck_assert(!cqlval_utf8_valid(buf, n));
+			buf[i] = 0x7f;
+			ck_assert(cqlval_utf8_valid(buf, n));
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_empty_values)
 {
 	static const char *const	types[] = { "int", "bigint", "uuid",
@@ -1009,6 +1163,7 @@ cqlval_suite(void)
 	tcase_add_test(tc, test_integers);
 	tcase_add_test(tc, test_floats);
 	tcase_add_test(tc, test_text);
+	tcase_add_test(tc, test_utf8_fast_path);
 	tcase_add_test(tc, test_empty_values);
 	tcase_add_test(tc, test_varint);
 	tcase_add_test(tc, test_decimal);

@@ -1081,6 +1081,115 @@ START_TEST(test_string_runs_agree)
 }
 END_TEST
 
+/*
+ * Short strings (a member name's size) with a special byte at each place,
+ * with and without room for a whole word after the opening quote, and
+ * numbers of every shape: the quick readers' fast paths read what jansson
+ * reads, and give up only where jansson refuses.
+ */
+START_TEST(test_quick_short_agree)
+{
+	static const uint8_t	 specials[] = {
+		'"', '\\', 0x01, 0x1f, 0x80, 0xc3, 0xff, 'n', 'u', ' ', 0x7f
+	};
+	/* Delimiters first (tails[0] to [4]), then bytes a token goes on with. */
+	static const char	*tails[] = { "", ",", "]", "}", " ", "x", ".",
+				    "e", "0", "-" };
+	char			 line[64], copy[64], num[40], *out;
+	json_t			*j;
+	json_error_t		 e;
+	enum jsonval_num	 kind;
+	int64_t			 iv;
+	uint32_t		 seed = 99;
+	size_t			 n, pos, k, pad, len, used, outlen, t, r, i;
+
+	for (n = 0; n <= 12; n++) {
+		for (pos = 0; pos <= n; pos++) {
+			for (k = 0; k < nitems(specials); k++) {
+				for (pad = 0; pad <= 10; pad += 10) {
+					line[0] = '"';
+					for (i = 0; i < n; i++)
+						line[1 + i] = (char)('a' + i);
+					if (pos < n)
+						line[1 + pos] = (char)specials[k];
+					line[n + 1] = '"';
+					memset(line + n + 2, 'z', pad);
+					len = n + 2 + pad;
+					memcpy(copy, line, len);
+					used = jsonval_quick_string(copy, len,
+					    &out, &outlen);
+					j = json_loadb(line, used > 0 ? used :
+					    n + 2, JSON_DECODE_ANY |
+					    JSON_ALLOW_NUL, &e);
+					if (used != 0) {
+						ck_assert_msg(j != NULL,
+						    "%zu/%zu: %s", n, pos,
+						    e.text);
+						ck_assert(outlen ==
+						    json_string_length(j) &&
+						    memcmp(out,
+						    json_string_value(j),
+						    outlen) == 0);
+						ck_assert(out[outlen] == '\0');
+					} else
+						ck_assert_msg(j == NULL,
+						    "%zu/%zu/%zu: refused", n,
+						    pos, k);
+					json_decref(j);
+				}
+			}
+		}
+	}
+
+	for (r = 0; r < 40000; r++) {
+		/* A sign, digits, maybe a fraction and an exponent. */
+		seed = seed * 1103515245 + 12345;
+		len = 0;
+		if (seed & 0x10000)
+			num[len++] = '-';
+		k = 1 + (seed >> 17) % 22;
+		for (i = 0; i < k; i++) {
+			seed = seed * 1103515245 + 12345;
+			num[len++] = (char)('0' + (i == 0 && r % 9 != 0 ?
+			    1 + (seed >> 16) % 9 : (seed >> 16) % 10));
+		}
+		if (r % 4 == 1) {
+			num[len++] = '.';
+			for (i = 0; i < r % 3; i++)
+				num[len++] = '5';
+		}
+		if (r % 6 == 2) {
+			num[len++] = r % 12 == 2 ? 'e' : 'E';
+			if (r % 5 == 0)
+				num[len++] = r % 10 == 0 ? '+' : '-';
+			for (i = 0; i < r % 4; i++)
+				num[len++] = '7';
+		}
+		t = (seed >> 8) % nitems(tails);
+		memcpy(num + len, tails[t], strlen(tails[t]) + 1);
+		used = jsonval_quick_number(num, len + strlen(tails[t]), &kind,
+		    &iv);
+		/* Given up: the token (to a delimiter) is not JSON. */
+		j = json_loadb(num, used > 0 ? used : t < 5 ? len :
+		    strlen(num), JSON_DECODE_ANY, &e);
+		if (used == 0) {
+			ck_assert_msg(j == NULL, "%s: refused", num);
+			continue;
+		}
+		/* Reals and long digits are the slow path's (jsonval_loads). */
+		if (kind == JSONVAL_NUM_INT)
+			ck_assert_msg(j != NULL && json_is_integer(j) &&
+			    json_integer_value(j) == iv, "%s", num);
+		else
+			ck_assert_msg(memchr(num, '.', used) != NULL ||
+			    memchr(num, 'e', used) != NULL ||
+			    memchr(num, 'E', used) != NULL || used >= 19,
+			    "%s: not an integer", num);
+		json_decref(j);
+	}
+}
+END_TEST
+
 static Suite *
 jsonval_suite(void)
 {
@@ -1106,6 +1215,7 @@ jsonval_suite(void)
 	tcase_add_test(tc, test_random_roundtrip);
 	tcase_add_test(tc, test_hostile_bytes);
 	tcase_add_test(tc, test_quick_array_agrees);
+	tcase_add_test(tc, test_quick_short_agree);
 	tcase_add_test(tc, test_scalar_bind_agrees);
 	tcase_add_test(tc, test_string_runs_agree);
 	suite_add_tcase(s, tc);

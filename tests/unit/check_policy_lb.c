@@ -104,6 +104,16 @@ opts(struct lb_options *o, uint64_t *r)
 	o->random_arg = r;
 }
 
+/* Randomness for the tests' own choices. */
+static uint64_t
+xorshift_seeded(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (*s);
+}
+
 START_TEST(test_defaults)
 {
 	struct lb_options	 o;
@@ -558,6 +568,233 @@ START_TEST(test_token_aware)
 
 	lb_policy_free(p);
 	lb_policy_free(q);
+	fx_free(&f);
+}
+END_TEST
+
+/*
+ * The DC-aware policy keeps each host's "local?" verdict: it must follow
+ * the host's DC as it changes, a local_dc learnt later, and two policies
+ * (before and after a reconfigure) over the same hosts, with more hosts
+ * than the verdict cache has slots.
+ */
+START_TEST(test_distance_cache)
+{
+	static const char *const dcnames[] = { "dc1", "dc2", "dc3" };
+	struct host		*h[200];
+	struct lb_options	 o;
+	struct lb_policy	*p1, *p2, *p3, *rr;
+	uint64_t		 r = 0, seed = 7;
+	const char		*dc[200];
+	char			 a[32];
+	size_t			 i, k;
+
+	for (i = 0; i < nitems(h); i++) {
+		snprintf(a, sizeof a, "127.0.%zu.%zu", i / 250, i % 250 + 1);
+		h[i] = host_new_name(a, 9042, NULL);
+		dc[i] = dcnames[i % 3];
+		host_set_dc(h[i], dc[i]);
+		host_set_state(h[i], HOST_UP);
+	}
+	opts(&o, &r);
+	o.local_dc = "dc1";
+	p1 = lb_dc_aware_new(&o);
+	lb_policy_init(p1, h, nitems(h), NULL, 0);
+	/* The same hosts under a reconfigured local DC. */
+	o.local_dc = "dc2";
+	p2 = lb_policy_from_options(&o, NULL);
+	lb_policy_init(p2, h, nitems(h), NULL, 0);
+	rr = lb_round_robin_new(&o);
+	lb_policy_init(rr, h, nitems(h), NULL, 0);
+	for (k = 0; k < 5000; k++) {
+		i = xorshift_seeded(&seed) % nitems(h);
+		if (k % 3 == 0) {
+			dc[i] = dcnames[xorshift_seeded(&seed) % 3];
+			host_set_dc(h[i], dc[i]);
+		}
+		ck_assert_int_eq(lb_policy_distance(p1, h[i]),
+		    strcmp(dc[i], "dc1") == 0 ? HOST_LOCAL : HOST_IGNORED);
+		ck_assert_int_eq(lb_policy_distance(p2, h[i]),
+		    strcmp(dc[i], "dc2") == 0 ? HOST_LOCAL : HOST_IGNORED);
+		ck_assert_int_eq(lb_policy_distance(rr, h[i]), HOST_LOCAL);
+	}
+	/* A host's DC set to the same name again, or to none. */
+	host_set_dc(h[0], "dc1");
+	ck_assert_int_eq(lb_policy_distance(p1, h[0]), HOST_LOCAL);
+	host_set_dc(h[0], "dc3");
+	ck_assert_int_eq(lb_policy_distance(p1, h[0]), HOST_IGNORED);
+	host_set_dc(h[0], NULL);
+	ck_assert_int_eq(lb_policy_distance(p1, h[0]), HOST_LOCAL);
+	ck_assert_int_eq(lb_policy_distance(p2, h[0]), HOST_LOCAL);
+	host_set_dc(h[0], "dc3");
+	ck_assert_int_eq(lb_policy_distance(p2, h[0]), HOST_IGNORED);
+
+	/* local_dc learnt from a contact after verdicts were given. */
+	o.local_dc = NULL;
+	host_set_dc(h[1], NULL);
+	p3 = lb_dc_aware_new(&o);
+	lb_policy_init(p3, h, nitems(h), &h[1], 1);
+	ck_assert_ptr_null(lb_policy_local_dc(p3));
+	for (i = 2; i < nitems(h); i++)
+		ck_assert_int_eq(lb_policy_distance(p3, h[i]), HOST_IGNORED);
+	host_set_dc(h[1], "dc3");
+	lb_policy_on_up(p3, h[1]);
+	ck_assert_str_eq(lb_policy_local_dc(p3), "dc3");
+	for (i = 2; i < nitems(h); i++)
+		ck_assert_int_eq(lb_policy_distance(p3, h[i]),
+		    strcmp(h[i]->dc, "dc3") == 0 ? HOST_LOCAL : HOST_IGNORED);
+
+	lb_policy_free(p1);
+	lb_policy_free(p2);
+	lb_policy_free(p3);
+	lb_policy_free(rr);
+	for (i = 0; i < nitems(h); i++) {
+		ck_assert_uint_eq(h[i]->references, 1);
+		host_unref(h[i]);
+	}
+}
+END_TEST
+
+/* The first host of n plans for req (the led replica, or the rotation). */
+static void
+plan_firsts(struct lb_policy *p, const struct lb_request *req,
+    const struct fx *f, int *out, size_t n)
+{
+	int	got[MAXH];
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		ck_assert_uint_gt(plan_all(p, req, f, got), 0);
+		out[i] = got[0];
+	}
+}
+
+/* Whether every plan led with the same host. */
+static int
+firsts_same(const int *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 1; i < n; i++) {
+		if (v[i] != v[0])
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * The token-aware policy keeps the last keyspace's replica table: it
+ * must see the keyspace dropped, set again with other settings, another
+ * keyspace, a new map, and names too long to keep.
+ */
+START_TEST(test_token_aware_keyspace_cache)
+{
+	static const char *const dcs[] = {
+		"dc1", "dc1", "dc1", "dc1", "dc2", "dc2", "dc2", "dc2"
+	};
+	static const char *const keys[] = { "class", "dc1", "dc2" };
+	static const char *const one[] = { "NetworkTopologyStrategy",
+	    "1", "1" };
+	struct fx		 f;
+	struct lb_options	 o;
+	struct lb_policy	*p;
+	struct token_map	*m, *m2;
+	struct token_repl	*r1;
+	struct token_host	 th[MAXH];
+	struct lb_request	 req = { "ks", 1, 0 };
+	const char		*cause = NULL;
+	char			 longks[100];
+	uint64_t		 r = 0;
+	int			 firsts[4], loc[MAXH];
+	size_t			 i;
+
+	fx_make(&f, 8, dcs);
+	m = ring_make(&f);
+	r1 = token_repl_parse(keys, one, 3, &cause);
+	ck_assert_ptr_nonnull(r1);
+	opts(&o, &r);
+	o.local_dc = "dc1";
+	p = lb_policy_from_options(&o, NULL);
+	lb_policy_init(p, f.h, f.n, NULL, 0);
+	lb_policy_set_token_map(p, m);
+	req.token = 4242;
+
+	/* dc1:2: two local replicas lead, the first in ring order. */
+	ck_assert_uint_eq(ring_local(m, req.token, &f, loc), 2);
+	plan_firsts(p, &req, &f, firsts, 4);
+	ck_assert(firsts_same(firsts, 4));
+	ck_assert_int_eq(firsts[0], loc[0]);
+
+	/* Dropped: no replicas, the child's rotation leads. */
+	token_map_drop_keyspace(m, "ks");
+	plan_firsts(p, &req, &f, firsts, 4);
+	ck_assert(!firsts_same(firsts, 4));
+
+	/* Back with dc1:1 (another table): its one replica leads. */
+	token_map_set_keyspace(m, "ks", r1);
+	plan_firsts(p, &req, &f, firsts, 4);
+	ck_assert(firsts_same(firsts, 4));
+	{
+		void *const	*rs;
+		size_t		 n, k = 0;
+
+		ck_assert_int_eq(token_map_replicas(m, "ks", req.token, &rs,
+		    &n), 0);
+		for (i = 0; i < n; i++) {
+			if (strcmp(((struct host *)rs[i])->dc, "dc1") == 0)
+				loc[k++] = fx_index(&f, rs[i]);
+		}
+		ck_assert_uint_eq(k, 1);
+		ck_assert_int_eq(firsts[0], loc[0]);
+	}
+
+	/* Another keyspace, unknown, then known; then the first again. */
+	req.keyspace = "ks2";
+	plan_firsts(p, &req, &f, firsts, 4);
+	ck_assert(!firsts_same(firsts, 4));
+	token_map_set_keyspace(m, "ks2", r1);
+	plan_firsts(p, &req, &f, firsts, 4);
+	ck_assert(firsts_same(firsts, 4));
+	ck_assert_int_eq(firsts[0], loc[0]);
+	req.keyspace = "ks";
+	plan_firsts(p, &req, &f, firsts, 4);
+	ck_assert_int_eq(firsts[0], loc[0]);
+
+	/* A new map where "ks" is unknown, the old one freed. */
+	for (i = 0; i < f.n; i++) {
+		th[i].host = f.h[i];
+		th[i].dc = f.h[i]->dc;
+		th[i].rack = "r1";
+		th[i].tokens = NULL;
+		th[i].ntokens = 0;
+	}
+	m2 = token_map_new(th, f.n, &cause);
+	ck_assert_ptr_nonnull(m2);
+	lb_policy_set_token_map(p, m2);
+	token_map_free(m);
+	plan_firsts(p, &req, &f, firsts, 4);
+	ck_assert(!firsts_same(firsts, 4));
+	lb_policy_set_token_map(p, NULL);
+	token_map_free(m2);
+
+	/* A name too long to keep still routes. */
+	m = ring_make(&f);
+	memset(longks, 'k', sizeof longks - 1);
+	longks[sizeof longks - 1] = '\0';
+	token_map_set_keyspace(m, longks, r1);
+	lb_policy_set_token_map(p, m);
+	req.keyspace = longks;
+	plan_firsts(p, &req, &f, firsts, 4);
+	ck_assert(firsts_same(firsts, 4));
+	ck_assert_int_eq(firsts[0], loc[0]);
+	token_map_drop_keyspace(m, longks);
+	plan_firsts(p, &req, &f, firsts, 4);
+	ck_assert(!firsts_same(firsts, 4));
+
+	lb_policy_set_token_map(p, NULL);
+	token_map_free(m);
+	token_repl_free(r1);
+	lb_policy_free(p);
 	fx_free(&f);
 }
 END_TEST
@@ -1054,6 +1291,8 @@ policy_lb_suite(void)
 	tcase_add_test(tc, test_churn);
 	tcase_add_test(tc, test_token_aware_round_robin);
 	tcase_add_test(tc, test_policy_outlived_by_plans);
+	tcase_add_test(tc, test_distance_cache);
+	tcase_add_test(tc, test_token_aware_keyspace_cache);
 	suite_add_tcase(s, tc);
 	return (s);
 }
