@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,8 @@ conn_req_new(void)
 
 	if ((req = freelist_get(&conn_req_fl)) == NULL)
 		return (xcalloc(1, sizeof *req));
-	memset(req, 0, sizeof *req);
+	/* The timer is assigned when set (timed): only what precedes it. */
+	memset(req, 0, offsetof(struct conn_req, timer));
 	return (req);
 }
 

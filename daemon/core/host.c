@@ -125,15 +125,9 @@ host_new_name(const char *s, uint16_t port, struct host_listeners *ls)
 	return (host_new((struct sockaddr *)&ss, len, ls));
 }
 
-struct host *
-host_ref(struct host *h)
-{
-	h->references++;
-	return (h);
-}
-
+/* host_unref when the reference may be the last (or is one too many). */
 void
-host_unref(struct host *h)
+host_unref_slow(struct host *h)
 {
 	if (h == NULL)
 		return;

@@ -75,8 +75,26 @@ struct host	*host_new(const struct sockaddr *, socklen_t,
 /* host_new from a numeric address string; NULL if it does not parse. */
 struct host	*host_new_name(const char *, uint16_t,
 		     struct host_listeners *);
-struct host	*host_ref(struct host *);
-void		 host_unref(struct host *);
+void		 host_unref_slow(struct host *);
+
+/* Inline: a request takes and drops several references to its hosts. */
+static inline struct host *
+host_ref(struct host *h)
+{
+	h->references++;
+	return (h);
+}
+
+/* Drop a reference (NULL is fine); host_unref_slow frees on the last. */
+static inline void
+host_unref(struct host *h)
+{
+	if (h != NULL && h->references > 1) {
+		h->references--;
+		return;
+	}
+	host_unref_slow(h);
+}
 
 /* Metadata setters: strings are copied, tokens are copied. */
 void		 host_set_dc(struct host *, const char *);

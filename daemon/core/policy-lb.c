@@ -525,12 +525,23 @@ lb_base_is_local(const struct lb_base *b, const struct host *h)
 	return (b->local_dc != NULL && strcmp(h->dc, b->local_dc) == 0);
 }
 
+/* A cache miss: the verdict for h's location, kept in its slot. */
+static __attribute__((__noinline__)) int
+lb_base_local_fill(struct lb_base *b, struct lb_local_slot *sl,
+    const struct host *h)
+{
+	sl->local = lb_base_is_local(b, h);
+	sl->loc_serial = h->loc_serial;
+	return (sl->local);
+}
+
 /*
  * lb_base_is_local for every request's replicas: the verdict is kept per
  * host location (loc_serial changes with the host's dc), and all of them
- * are forgotten when local_dc changes.
+ * are forgotten when local_dc changes.  A hit is a few instructions:
+ * the fill is out of line.
  */
-static int
+static inline int
 lb_base_is_local_cached(struct lb_base *b, const struct host *h)
 {
 	struct lb_local_slot	*sl;
@@ -538,10 +549,8 @@ lb_base_is_local_cached(struct lb_base *b, const struct host *h)
 	if (!b->dc_aware)
 		return (1);
 	sl = &b->local_cache[h->loc_serial % LB_LOCAL_CACHE];
-	if (sl->loc_serial != h->loc_serial) {
-		sl->local = lb_base_is_local(b, h);
-		sl->loc_serial = h->loc_serial;
-	}
+	if (sl->loc_serial != h->loc_serial)
+		return (lb_base_local_fill(b, sl, h));
 	return (sl->local);
 }
 
@@ -754,14 +763,11 @@ lb_base_init(struct lb_policy *p, struct host *const *hosts, size_t n,
 	lb_base_rebuild(b);
 }
 
-static enum host_distance
-lb_base_distance(struct lb_policy *p, const struct host *h)
+static __attribute__((__noinline__)) enum host_distance
+lb_base_remote_distance(struct lb_base *b, const struct host *h)
 {
-	struct lb_base	*b = (struct lb_base *)p;
 	size_t		 i;
 
-	if (lb_base_is_local_cached(b, h))
-		return (HOST_LOCAL);
 	if (b->remote_n == 0)
 		return (HOST_IGNORED);
 	for (i = 0; i < b->nentries; i++) {
@@ -774,6 +780,17 @@ lb_base_distance(struct lb_policy *p, const struct host *h)
 	if (lb_base_rank(b, i) < b->remote_n)
 		return (HOST_REMOTE);
 	return (HOST_IGNORED);
+}
+
+/* Local hosts (nearly every call) answered without the remote ranking. */
+static enum host_distance
+lb_base_distance(struct lb_policy *p, const struct host *h)
+{
+	struct lb_base	*b = (struct lb_base *)p;
+
+	if (lb_base_is_local_cached(b, h))
+		return (HOST_LOCAL);
+	return (lb_base_remote_distance(b, h));
 }
 
 static void

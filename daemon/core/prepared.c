@@ -406,8 +406,11 @@ static void
 lru_touch(struct prepared_cache *pc, struct pentry *pe)
 {
 	if (pe->in_lru) {
-		TAILQ_REMOVE(&pc->lru, pe, lru);
-		TAILQ_INSERT_HEAD(&pc->lru, pe, lru);
+		/* Already first (a hot statement): nothing moves. */
+		if (TAILQ_FIRST(&pc->lru) != pe) {
+			TAILQ_REMOVE(&pc->lru, pe, lru);
+			TAILQ_INSERT_HEAD(&pc->lru, pe, lru);
+		}
 		return;
 	}
 	lru_trim(pc, pc->cfg.max_entries - 1);
@@ -444,8 +447,11 @@ static void
 hlru_touch(struct prepared_cache *pc, struct pentry *pe)
 {
 	if (pe->in_hlru) {
-		TAILQ_REMOVE(&pc->hlru, pe, hlru);
-		TAILQ_INSERT_HEAD(&pc->hlru, pe, hlru);
+		/* Already first (a hot statement): nothing moves. */
+		if (TAILQ_FIRST(&pc->hlru) != pe) {
+			TAILQ_REMOVE(&pc->hlru, pe, hlru);
+			TAILQ_INSERT_HEAD(&pc->hlru, pe, hlru);
+		}
 		return;
 	}
 	if (pc->cfg.max_handles == 0)

@@ -159,29 +159,36 @@ request_opts_default(struct request_opts *o)
 	o->retry_policy = -1;
 }
 
+/* Room for a copy of n bytes (and a NUL) too big for the request's own. */
+static uint8_t *
+req_keep_heap(struct request *req, size_t n)
+{
+	struct req_mem	*m;
+
+	m = xmalloc(sizeof *m + n + 1);
+	m->next = req->mem;
+	req->mem = m;
+	return (m->data);
+}
+
 /*
  * Copies that live as long as the request: small ones in the request
  * itself (8-byte aligned: they hold arrays of structs too), the rest on
- * the heap.
+ * the heap.  Inline: a request keeps several.
  */
-static void *
+static inline void *
 req_keep(struct request *req, const void *p, size_t n)
 {
-	struct req_mem	*m;
 	uint8_t		*d;
 	size_t		 need = (n + 1 + 7) & ~(size_t)7;
 
 	if (need <= sizeof req->keep_buf - req->keep_used) {
 		d = (uint8_t *)req->keep_buf + req->keep_used;
 		req->keep_used += need;
-	} else {
-		m = xmalloc(sizeof *m + n + 1);
-		m->next = req->mem;
-		req->mem = m;
-		d = m->data;
-	}
+	} else
+		d = req_keep_heap(req, n);
 	if (n > 0 && p != NULL)
-		memcpy(d, p, n);
+		memcpy_small(d, p, n);
 	else if (n > 0)
 		memset(d, 0, n);
 	d[n] = '\0';

@@ -234,16 +234,8 @@ result_columns_clear(struct result_columns *rc)
 }
 
 void
-result_server_error_clear(struct core_server_error *e)
+result_server_error_free(struct core_server_error *e)
 {
-	/*
-	 * Most results never held a server error (a copied one always has
-	 * a message): already clear.
-	 */
-	if (e->message == NULL && e->code == 0 && e->write_type == NULL &&
-	    e->keyspace == NULL && e->table == NULL && e->function == NULL &&
-	    e->arg_types == NULL && e->id == NULL)
-		return;
 	free(e->message);
 	free(e->write_type);
 	free(e->keyspace);
@@ -333,7 +325,6 @@ result_set_host(struct result *r, struct host *h)
 static int
 result_copy_rows(struct result *r, const struct result_rows *rows)
 {
-	struct result_rows	 own;
 	struct rows_reader	 rr;
 	size_t			 ncols, i, n;
 	int			 rv;
@@ -376,10 +367,9 @@ result_copy_rows(struct result *r, const struct result_rows *rows)
 	if (rows->rows.n > 0)
 		memcpy(r->rows_data, rows->rows.p, rows->rows.n);
 	r->rows_len = rows->rows.n;
-	own = *rows;
-	own.rows.p = r->rows_data;
-	own.rows.n = r->rows_len;
-	rows_reader_init(&rr, &own);
+	/* Read the copy, not the message's bytes. */
+	rows_reader_init(&rr, rows);
+	rbuf_init(&rr.r, r->rows_data, r->rows_len);
 	for (i = 0; i < (size_t)r->rows_count; i++) {
 		rv = rows_reader_next(&rr, &r->cells[i * ncols]);
 		if (rv != 1)

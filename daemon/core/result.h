@@ -189,7 +189,21 @@ void		 result_set_error(struct result *, enum core_error,
 int		 result_from_msg(struct result *, const struct msg *);
 void		 result_copy_server_error(struct core_server_error *,
 		     const struct msg_error *);
-void		 result_server_error_clear(struct core_server_error *);
+void		 result_server_error_free(struct core_server_error *);
+
+/*
+ * Free what a server error holds and zero it.  Inline: most results
+ * never held one (a copied one always has a message), already clear.
+ */
+static inline void
+result_server_error_clear(struct core_server_error *e)
+{
+	if (e->message == NULL && e->code == 0 && e->write_type == NULL &&
+	    e->keyspace == NULL && e->table == NULL && e->function == NULL &&
+	    e->arg_types == NULL && e->id == NULL)
+		return;
+	result_server_error_free(e);
+}
 void		 result_add_attempt(struct result *, const char *host,
 		     enum core_error, int32_t code, const char *message);
 void		 result_set_host(struct result *, struct host *);

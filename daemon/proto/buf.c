@@ -10,48 +10,10 @@
 #include "buf.h"
 
 void
-rbuf_init(struct rbuf *r, const void *p, size_t len)
-{
-	r->p = p;
-	r->len = len;
-	r->off = 0;
-	r->err = NULL;
-}
-
-int
-rbuf_ok(const struct rbuf *r)
-{
-	return (r->err == NULL);
-}
-
-size_t
-rbuf_left(const struct rbuf *r)
-{
-	return (r->err != NULL ? 0 : r->len - r->off);
-}
-
-void
 rbuf_fail(struct rbuf *r, const char *why)
 {
 	if (r->err == NULL)
 		r->err = why;
-}
-
-/* Take n bytes if they are there; the one place a reader advances. */
-static const uint8_t *
-rbuf_take(struct rbuf *r, size_t n)
-{
-	const uint8_t	*p;
-
-	if (r->err != NULL)
-		return (NULL);
-	if (n > r->len - r->off) {
-		r->err = "truncated";
-		return (NULL);
-	}
-	p = r->p + r->off;
-	r->off += n;
-	return (p);
 }
 
 uint8_t
@@ -76,23 +38,6 @@ rbuf_i16(struct rbuf *r)
 	return ((int16_t)rbuf_u16(r));
 }
 
-uint32_t
-rbuf_u32(struct rbuf *r)
-{
-	const uint8_t	*p = rbuf_take(r, 4);
-
-	if (p == NULL)
-		return (0);
-	return (((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | p[3]);
-}
-
-int32_t
-rbuf_i32(struct rbuf *r)
-{
-	return ((int32_t)rbuf_u32(r));
-}
-
 int64_t
 rbuf_i64(struct rbuf *r)
 {
@@ -105,19 +50,6 @@ rbuf_i64(struct rbuf *r)
 	for (i = 0; i < 8; i++)
 		v = (v << 8) | p[i];
 	return ((int64_t)v);
-}
-
-struct slice
-rbuf_raw(struct rbuf *r, size_t n)
-{
-	struct slice	 s = { NULL, 0 };
-	const uint8_t	*p = rbuf_take(r, n);
-
-	if (p != NULL) {
-		s.p = p;
-		s.n = n;
-	}
-	return (s);
 }
 
 struct slice
@@ -255,12 +187,6 @@ wbuf_reset(struct wbuf *w)
 	w->err = NULL;
 }
 
-int
-wbuf_ok(const struct wbuf *w)
-{
-	return (w->err == NULL);
-}
-
 uint8_t *
 wbuf_steal(struct wbuf *w, size_t *len)
 {
@@ -308,7 +234,7 @@ wbuf_raw(struct wbuf *w, const void *src, size_t n)
 	if (n == 0)
 		return;
 	if ((p = wbuf_reserve(w, n)) != NULL)
-		memcpy(p, src, n);
+		memcpy_small(p, src, n);
 }
 
 void
@@ -479,14 +405,6 @@ bytesval_value(const void *p, size_t n)
 	b.state = BYTES_VALUE;
 	b.v.p = p;
 	b.v.n = n;
-	return (b);
-}
-
-struct bytesval
-bytesval_null(void)
-{
-	struct bytesval	b = { BYTES_NULL, { NULL, 0 } };
-
 	return (b);
 }
 

@@ -35,8 +35,15 @@ int	 slice_eq(struct slice, const char *);		/* exact bytes */
 int	 slice_caseeq(struct slice, const char *);	/* ASCII case-blind */
 char	*slice_dup(struct slice);			/* xmalloc'd */
 struct bytesval bytesval_value(const void *, size_t);
-struct bytesval bytesval_null(void);
 struct bytesval bytesval_unset(void);
+
+static inline struct bytesval
+bytesval_null(void)
+{
+	struct bytesval	b = { BYTES_NULL, { NULL, 0 } };
+
+	return (b);
+}
 
 struct rbuf {
 	const uint8_t	*p;
@@ -45,18 +52,86 @@ struct rbuf {
 	const char	*err;	/* NULL while fine; a static message after */
 };
 
-void	 rbuf_init(struct rbuf *, const void *, size_t);
-int	 rbuf_ok(const struct rbuf *);
-size_t	 rbuf_left(const struct rbuf *);
 void	 rbuf_fail(struct rbuf *, const char *);
+
+/*
+ * Inline, as are the fixed-size reads and rbuf_raw: decoders make many
+ * of them for every message.
+ */
+static inline void
+rbuf_init(struct rbuf *r, const void *p, size_t len)
+{
+	r->p = p;
+	r->len = len;
+	r->off = 0;
+	r->err = NULL;
+}
+
+static inline int
+rbuf_ok(const struct rbuf *r)
+{
+	return (r->err == NULL);
+}
+
+static inline size_t
+rbuf_left(const struct rbuf *r)
+{
+	return (r->err != NULL ? 0 : r->len - r->off);
+}
+
+/* Take n bytes if they are there; the one place a reader advances. */
+static inline const uint8_t *
+rbuf_take(struct rbuf *r, size_t n)
+{
+	const uint8_t	*p;
+
+	if (r->err != NULL)
+		return (NULL);
+	if (n > r->len - r->off) {
+		r->err = "truncated";
+		return (NULL);
+	}
+	p = r->p + r->off;
+	r->off += n;
+	return (p);
+}
 
 uint8_t	 rbuf_u8(struct rbuf *);
 uint16_t rbuf_u16(struct rbuf *);
 int16_t	 rbuf_i16(struct rbuf *);
-uint32_t rbuf_u32(struct rbuf *);
-int32_t	 rbuf_i32(struct rbuf *);
 int64_t	 rbuf_i64(struct rbuf *);
-struct slice rbuf_raw(struct rbuf *, size_t);		/* n raw bytes */
+
+static inline uint32_t
+rbuf_u32(struct rbuf *r)
+{
+	const uint8_t	*p = rbuf_take(r, 4);
+
+	if (p == NULL)
+		return (0);
+	return (((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+	    ((uint32_t)p[2] << 8) | p[3]);
+}
+
+static inline int32_t
+rbuf_i32(struct rbuf *r)
+{
+	return ((int32_t)rbuf_u32(r));
+}
+
+/* n raw bytes. */
+static inline struct slice
+rbuf_raw(struct rbuf *r, size_t n)
+{
+	struct slice	 s = { NULL, 0 };
+	const uint8_t	*p = rbuf_take(r, n);
+
+	if (p != NULL) {
+		s.p = p;
+		s.n = n;
+	}
+	return (s);
+}
+
 struct slice rbuf_string(struct rbuf *);		/* [string] */
 struct slice rbuf_long_string(struct rbuf *);		/* [long string] */
 struct slice rbuf_short_bytes(struct rbuf *);		/* [short bytes] */
@@ -86,7 +161,12 @@ struct wbuf {
 void	 wbuf_init(struct wbuf *, size_t cap);
 void	 wbuf_free(struct wbuf *);
 void	 wbuf_reset(struct wbuf *);
-int	 wbuf_ok(const struct wbuf *);
+
+static inline int
+wbuf_ok(const struct wbuf *w)
+{
+	return (w->err == NULL);
+}
 /* Hand the bytes to the caller (who frees them) and reset the buffer. */
 uint8_t	*wbuf_steal(struct wbuf *, size_t *);
 /* wbuf_reserve when the bytes do not fit what is allocated (or err). */

@@ -619,6 +619,10 @@ read_result(struct rbuf *r, uint8_t version, struct msg_result *m,
     struct colset_cache *cc)
 {
 	m->kind = rbuf_i32(r);
+	/* msg_decode cleared kind and rows only. */
+	if (m->kind != RESULT_ROWS)
+		memset(&m->keyspace, 0, sizeof *m -
+		    offsetof(struct msg_result, keyspace));
 	if (!rbuf_ok(r))
 		return;
 	switch (m->kind) {
@@ -764,24 +768,32 @@ msg_decode_cached(uint8_t version, const struct frame_header *h,
 	struct rbuf	 r;
 	int		 req;
 
-	memset(m, 0, sizeof *m);
-	m->opcode = h->opcode;
-	rbuf_init(&r, body, len);
 	if (version < PROTO_V3 || version > PROTO_V5) {
 		snprintf(err, errlen, "unsupported protocol version %u", version);
-		return (-1);
+		goto refused;
 	}
 	if ((req = opcode_is_request(h->opcode)) < 0) {
 		snprintf(err, errlen, "Unknown opcode %u", h->opcode);
-		return (-1);
+		goto refused;
 	}
 	if (req == h->response) {
 		snprintf(err, errlen, "Wrong protocol direction (expected %s, "
 		    "got %s) for opcode %u (%s)", req ? "RESPONSE" : "REQUEST",
 		    h->response ? "RESPONSE" : "REQUEST", h->opcode,
 		    opcode_name(h->opcode));
-		return (-1);
+		goto refused;
 	}
+	/*
+	 * A RESULT clears only up to its Rows part (the kind nearly every
+	 * answer has); read_result clears the rest for the other kinds.
+	 */
+	if (h->opcode == OP_RESULT)
+		memset(m, 0, offsetof(struct msg, u) +
+		    offsetof(struct msg_result, keyspace));
+	else
+		memset(m, 0, sizeof *m);
+	m->opcode = h->opcode;
+	rbuf_init(&r, body, len);
 	if (h->response && (h->flags & FRAME_FLAG_TRACING)) {
 		m->has_tracing_id = 1;
 		rbuf_uuid(&r, m->tracing_id);
@@ -851,6 +863,11 @@ msg_decode_cached(uint8_t version, const struct frame_header *h,
 		return (-1);
 	}
 	return (0);
+
+refused:
+	memset(m, 0, sizeof *m);
+	m->opcode = h->opcode;
+	return (-1);
 }
 
 static void

@@ -292,6 +292,8 @@ client_free_cb(evutil_socket_t fd, short events, void *arg)
 	 * keeps it otherwise); cheap enough when done this rarely.
 	 */
 	if (client_trim_mark >= 1024 && srv->nclients < client_trim_mark / 4) {
+		/* Kept free objects would pin the pages around them. */
+		freelist_trim_all();
 #ifdef __GLIBC__
 		malloc_trim(0);
 #endif

@@ -307,14 +307,26 @@ jp_quick_field(struct creq *r, const char *key, size_t klen, size_t avail)
 	return (f);
 }
 
-/* Skip white space; p[n] is the copy's NUL, so p[i] may be read. */
+/* The loop of jp_ws, out of line: most lines have little space. */
+static __attribute__((__noinline__)) size_t
+jp_ws_run(const char *p, size_t n, size_t i)
+{
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
+	    p[i] == '\r'))
+		i++;
+	return (i);
+}
+
+/*
+ * Skip white space; p[n] is the copy's NUL, so p[i] may be read (i <= n),
+ * and a byte above the space is no white space and not the end.
+ */
 static inline size_t
 jp_ws(const char *p, size_t n, size_t i)
 {
-	while ((uint8_t)p[i] <= ' ' && i < n && (p[i] == ' ' ||
-	    p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
-		i++;
-	return (i);
+	if ((uint8_t)p[i] > ' ')
+		return (i);
+	return (jp_ws_run(p, n, i));
 }
 
 /* One member's value at p; the bytes used, 0 to give up. */
@@ -331,6 +343,8 @@ jp_quick_value(struct creq *r, struct jpfield *f, char *p, size_t n)
 			return (0);
 		f->kind = JP_STRING;
 		f->s = s;
+		/* No escape, no NUL (a control character gives up). */
+		f->nonul = k == f->len + 2;
 		return (k);
 	case '[':
 		/* Values of plain scalars: a table, no tree (jsonval.h). */
@@ -765,10 +779,13 @@ creq_free(struct creq *r)
 		json_decref(r->json);
 	if (r->early_extra != NULL)
 		json_decref(r->early_extra);
-	free(r->early_msg);
-	if (r->id != r->idbuf)
+	/* Most requests own none of these: no calls for nothing. */
+	if (r->early_msg != NULL)
+		free(r->early_msg);
+	if (r->id != r->idbuf && r->id != NULL)
 		free(r->id);
-	free(r->keyspace);
+	if (r->keyspace != NULL)
+		free(r->keyspace);
 	freelist_put(&creq_fl, r);
 	if (creq_fl.live == 0)
 		jp_idle_arm();
@@ -812,14 +829,17 @@ jsonproto_start(struct creq *r)
 		r->keyspace = xstrdup(c->keyspace);
 	r->numstr = c->numstr;
 	r->compact = c->compact;
-	v = r->compact;
-	if (jp_bool(r, JPK_COMPACT, &v) < 0)
-		return;
-	r->compact = v;
-	v = r->numstr;
-	if (jp_bool(r, JPK_NUMBERS_AS_STRINGS, &v) < 0)
-		return;
-	r->numstr = v;
+	/* Most requests keep the connection's settings. */
+	if (r->keyset & (1U << JPK_COMPACT | 1U << JPK_NUMBERS_AS_STRINGS)) {
+		v = r->compact;
+		if (jp_bool(r, JPK_COMPACT, &v) < 0)
+			return;
+		r->compact = v;
+		v = r->numstr;
+		if (jp_bool(r, JPK_NUMBERS_AS_STRINGS, &v) < 0)
+			return;
+		r->numstr = v;
+	}
 
 	if (srv->state >= SERVER_CLOSING) {
 		creq_error(r, "shutting_down", NULL,
@@ -904,6 +924,20 @@ jp_string(struct creq *r, enum jpkey k, const char **out)
 }
 
 int
+jp_string_len(struct creq *r, enum jpkey k, const char **out, size_t *len)
+{
+	struct jpfield	*f;
+
+	if ((f = jp_field(r, k)) == NULL || f->kind == JP_NULL)
+		return (0);
+	if (f->kind != JP_STRING)
+		return (jp_bad(r, k, "a string"));
+	*out = f->s;
+	*len = f->nonul ? f->len : strlen(f->s);
+	return (1);
+}
+
+int
 jp_bool(struct creq *r, enum jpkey k, int *out)
 {
 	struct jpfield	*f;
@@ -953,32 +987,42 @@ ans_begin(struct ans *a, struct creq *r, int ok)
 	if (ans_spare.p != NULL) {
 		a->w = ans_spare;
 		ans_spare.p = NULL;
-		wbuf_reset(&a->w);
+		a->w.len = 0;
+		a->w.err = NULL;
 		a->w.cap = cap;
 	} else {
 		wbuf_init(&a->w, cap);
 		wbuf_reserve(&a->w, ANS_FIRST);
 		wbuf_reset(&a->w);
 	}
-	ans_lit(a, "{");
+	/* The head in as few appends as may be: it starts every answer. */
 	if (r->id != NULL) {
 		if (a->compact)
-			ans_lit(a, "\"id\":");
+			ans_lit(a, "{\"id\":");
 		else
-			ans_lit(a, "\"id\": ");
+			ans_lit(a, "{\"id\": ");
 		ans_rawn(a, r->id, r->idlen);
-		ans_comma(a);
-	}
-	if (ok) {
+		if (ok) {
+			if (a->compact)
+				ans_lit(a, ",\"ok\":true");
+			else
+				ans_lit(a, ", \"ok\": true");
+		} else {
+			if (a->compact)
+				ans_lit(a, ",\"ok\":false");
+			else
+				ans_lit(a, ", \"ok\": false");
+		}
+	} else if (ok) {
 		if (a->compact)
-			ans_lit(a, "\"ok\":true");
+			ans_lit(a, "{\"ok\":true");
 		else
-			ans_lit(a, "\"ok\": true");
+			ans_lit(a, "{\"ok\": true");
 	} else {
 		if (a->compact)
-			ans_lit(a, "\"ok\":false");
+			ans_lit(a, "{\"ok\":false");
 		else
-			ans_lit(a, "\"ok\": false");
+			ans_lit(a, "{\"ok\": false");
 	}
 }
 
@@ -1119,7 +1163,7 @@ void
 creq_reply(struct creq *r, struct ans *a, const char *outcome)
 {
 	ans_lit(a, "}\n");
-	if (!wbuf_ok(&a->w)) {
+	if (a->w.err != NULL) {
 		static int	 in_error;
 
 		ans_free(a);

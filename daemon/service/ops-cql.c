@@ -128,7 +128,8 @@ cqlvals_init(struct cqlvals *cv, size_t n)
 	if (cqlvals_spare.p != NULL) {
 		cv->w = cqlvals_spare;
 		cqlvals_spare.p = NULL;
-		wbuf_reset(&cv->w);
+		cv->w.len = 0;
+		cv->w.err = NULL;
 		cv->w.cap = WBUF_DEFAULT_CAP;
 	} else
 		wbuf_init(&cv->w, WBUF_DEFAULT_CAP);
@@ -156,7 +157,11 @@ cqlvals_clear(struct cqlvals *v)
 		free(v->v);
 	if (v->off != v->offbuf)
 		free(v->off);
-	memset(v, 0, sizeof *v);
+	/* As zeroed, but for the inline arrays (cqlvals_init sets them). */
+	memset(&v->w, 0, sizeof v->w);
+	v->n = 0;
+	v->v = NULL;
+	v->off = NULL;
 }
 
 static void
@@ -172,12 +177,17 @@ cqlop_free(struct cqlop *op)
 			prepared_unref(op->ents[i].p);
 		cqlvals_clear(&op->ents[i].vals);
 	}
-	free(op->ents);
 	if (op->wait != NULL)
 		prepared_cancel(op->wait);
-	free(op->paging);
-	free(op->keyspace);
-	free(op->use_ks);
+	/* Most operations own none of these: no calls for nothing. */
+	if (op->ents != NULL)
+		free(op->ents);
+	if (op->paging != NULL)
+		free(op->paging);
+	if (op->keyspace != NULL)
+		free(op->keyspace);
+	if (op->use_ks != NULL)
+		free(op->use_ks);
 	freelist_put(&cqlop_fl, op);
 }
 
@@ -261,6 +271,10 @@ cql_parse_use(const char *s, char *ks, size_t len)
 	const char	*p;
 	size_t		 n = 0;
 
+	/* A statement starting with another letter (most) is no USE. */
+	if (((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')) &&
+	    (*s | 0x20) != 'u')
+		return (0);
 	p = cql_skip(s);
 	if (!cql_keyword(p, "USE"))
 		return (0);
@@ -327,6 +341,12 @@ cql_unhex(const char *s, uint8_t **out, size_t *outlen)
 	return (0);
 }
 
+/* The members cqlop_opts reads. */
+#define CQLOP_OPT_KEYS	(1U << JPK_CONSISTENCY | \
+	1U << JPK_SERIAL_CONSISTENCY | 1U << JPK_PAGE_SIZE | \
+	1U << JPK_PAGING_STATE | 1U << JPK_TIMESTAMP | 1U << JPK_TIMEOUT_MS | \
+	1U << JPK_IDEMPOTENT | 1U << JPK_TRACE | 1U << JPK_KEYSPACE)
+
 /*
  * Request options (docs/protocol.md, "Statement options"), over the
  * defaults of the running configuration (so SIGHUP changes them).
@@ -354,6 +374,15 @@ cqlop_opts(struct cqlop *op, int batch)
 	o->no_speculative = cfg->speculative_execution ==
 	    CONFIG_SPECULATIVE_NONE;
 
+	/* Most requests give no option: the defaults are the answer. */
+	if ((r->keyset & CQLOP_OPT_KEYS) == 0) {
+		o->idempotent = 0;
+		o->tracing = 0;
+		if (r->keyspace != NULL)
+			op->keyspace = xstrdup(r->keyspace);
+		o->keyspace = op->keyspace;
+		return (0);
+	}
 	if ((rc = jp_string(r, JPK_CONSISTENCY, &s)) < 0)
 		return (-1);
 	if (rc > 0) {
@@ -836,8 +865,10 @@ cqlop_rows(struct ans *a, const struct result *res,
 
 	ans_key_lit(a, "columns");
 	cqlop_columns(a, &res->columns, res->colset);
-	ans_key_lit(a, "rows");
-	ans_lit(a, "[");
+	if (a->compact)
+		ans_lit(a, ",\"rows\":[");
+	else
+		ans_lit(a, ", \"rows\": [");
 	for (i = 0; i < res->rows_count; i++) {
 		if (i > 0)
 			ans_comma(a);
@@ -961,7 +992,7 @@ cqlop_run_prepared(struct cqlop *op, struct prepared *p)
 	struct cqlvals		 cv;
 	struct stmt_values	 sv;
 
-	memset(&cv, 0, sizeof cv);
+	/* cqlop_bind sets cv up (cqlvals_init) before anything can fail. */
 	if (cqlop_bind(op->r, p, op->values, op->vtab, op->nvtab, &cv,
 	    &op->jo, -1) != 0) {
 		cqlvals_clear(&cv);
@@ -1118,20 +1149,23 @@ op_use(struct creq *r)
 	creq_reply(r, &a, "ok");
 }
 
-/* The cql field, required. */
+/* The cql field, required, and its length (strlen) if len is not NULL. */
 static const char *
-cqlop_cql(struct creq *r)
+cqlop_cql(struct creq *r, size_t *len)
 {
 	const char	*cql = NULL;
+	size_t		 n = 0;
 	int		 rc;
 
-	if ((rc = jp_string(r, JPK_CQL, &cql)) < 0)
+	if ((rc = jp_string_len(r, JPK_CQL, &cql, &n)) < 0)
 		return (NULL);
 	if (rc == 0 || *cql == '\0') {
 		creq_error(r, "bad_request", json_pack("{s:s}", "field",
 		    "cql"), "cql (a string) is required");
 		return (NULL);
 	}
+	if (len != NULL)
+		*len = n;
 	return (cql);
 }
 
@@ -1152,9 +1186,10 @@ op_query(struct creq *r)
 	struct stmt	 s;
 	const char	*cql;
 	char		 ks[256];
+	size_t		 cqllen;
 	int		 rc;
 
-	if ((cql = cqlop_cql(r)) == NULL)
+	if ((cql = cqlop_cql(r, &cqllen)) == NULL)
 		return;
 	if (!r->cql_not_use &&
 	    (rc = cql_parse_use(cql, ks, sizeof ks)) != 0) {
@@ -1188,7 +1223,7 @@ op_query(struct creq *r)
 	}
 	/* A cached statement runs now: no wait record, no deferred turn. */
 	if ((p = prepared_lookup_n(srv->prepared, op->keyspace, cql,
-	    strlen(cql))) != NULL) {
+	    cqllen)) != NULL) {
 		cqlop_run_prepared(op, p);
 		prepared_unref(p);
 		return;
@@ -1227,7 +1262,7 @@ op_prepare(struct creq *r)
 	const char	*cql, *s;
 	int		 rc;
 
-	if ((cql = cqlop_cql(r)) == NULL)
+	if ((cql = cqlop_cql(r, NULL)) == NULL)
 		return;
 	if (cqlop_check_readonly(r, cql) != 0)
 		return;

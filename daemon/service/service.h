@@ -214,6 +214,7 @@ struct jpfield {
 	uint8_t		 owned;		/* json is ours to drop */
 	uint8_t		 which;		/* enum jpkey */
 	uint8_t		 table;		/* an array held in r->vals */
+	uint8_t		 nonul;		/* s holds no NUL: len is strlen */
 };
 
 /* Members held in the request itself; more go to the heap. */
@@ -385,15 +386,16 @@ ans_colon(struct ans *a)
 		ans_lit(a, ": ");
 }
 
-/* A member name known to need no escaping, quoted: "\"name\"". */
-static inline void
-ans_key_raw(struct ans *a, const char *quoted, size_t n)
-{
-	ans_comma(a);
-	ans_rawn(a, quoted, n);
-	ans_colon(a);
-}
-#define ans_key_lit(a, k)	ans_key_raw((a), "\"" k "\"", sizeof (k) + 1)
+/*
+ * A member name known to need no escaping, with the separators before
+ * and after it: one append (k is a string literal).
+ */
+#define ans_key_lit(a, k)	do {					\
+	if ((a)->compact)						\
+		ans_lit((a), ",\"" k "\":");				\
+	else								\
+		ans_lit((a), ", \"" k "\": ");				\
+} while (0)
 /* A jansson value (stolen: decref'd here). */
 void		 ans_json(struct ans *, json_t *);
 void		 ans_hex(struct ans *, const uint8_t *, size_t, int prefix);
@@ -424,6 +426,9 @@ int		 jp_values(struct creq *, const struct jsonval_scalar **,
 const char	*jp_key_name(enum jpkey);
 /* Field readers: 0 if absent (default kept), 1 if read, -1 answered. */
 int		 jp_string(struct creq *, enum jpkey, const char **);
+/* The same with strlen of the string (as C text, to a first NUL). */
+int		 jp_string_len(struct creq *, enum jpkey, const char **,
+		     size_t *);
 int		 jp_bool(struct creq *, enum jpkey, int *);
 int		 jp_int(struct creq *, enum jpkey, int64_t, int64_t,
 		     int64_t *);

@@ -13,16 +13,6 @@
 /* Every list that has kept something, for freelist_trim_all. */
 static struct freelist	*freelist_all;
 
-/* A kept object, or NULL: the caller allocates one.  Either is out. */
-void *
-freelist_get(struct freelist *fl)
-{
-	fl->live++;
-	if (fl->n == 0)
-		return (NULL);
-	return (fl->kept[--fl->n]);
-}
-
 /* Free an object for good, with what it holds. */
 static void
 freelist_drop(struct freelist *fl, void *p)
@@ -32,9 +22,12 @@ freelist_drop(struct freelist *fl, void *p)
 	free(p);
 }
 
-/* An object back: kept while there is room. */
+/*
+ * An object back when freelist_put's inline test fails: the first one
+ * (the array is made), a full list, the list off, or a miscount.
+ */
 void
-freelist_put(struct freelist *fl, void *p)
+freelist_put_slow(struct freelist *fl, void *p)
 {
 	if (fl->live == 0)
 		fatalx("%s: more objects back than out", __func__);

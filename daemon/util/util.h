@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define nitems(a) (sizeof (a) / sizeof (a)[0])
 
@@ -62,10 +63,58 @@ struct freelist {
 };
 #define FREELIST_INITIALIZER(max, reserve, drop)			\
 	{ (max), (reserve), 0, 0, NULL, (drop), NULL, 0 }
-void	*freelist_get(struct freelist *);
-void	 freelist_put(struct freelist *, void *);
+void	 freelist_put_slow(struct freelist *, void *);
 void	 freelist_trim(struct freelist *, unsigned int);
 void	 freelist_trim_all(void);
+
+/* Inline: a hot path takes and gives back several objects a request. */
+static inline void *
+freelist_get(struct freelist *fl)
+{
+	fl->live++;
+	if (fl->n == 0)
+		return (NULL);
+	return (fl->kept[--fl->n]);
+}
+
+/* An object back: kept while there is room (freelist_put_slow: the rest). */
+static inline void
+freelist_put(struct freelist *fl, void *p)
+{
+	if (FREELIST_ON && fl->live != 0 && fl->n < fl->max &&
+	    fl->kept != NULL) {
+		fl->live--;
+		fl->kept[fl->n++] = p;
+		return;
+	}
+	freelist_put_slow(fl, p);
+}
+
+/*
+ * memcpy for copies that are mostly a few bytes (ids, small values,
+ * names): up to 16 bytes without a call, as two overlapping fixed-size
+ * copies; longer ones go to memcpy.
+ */
+static inline void
+memcpy_small(void *dst, const void *src, size_t n)
+{
+	uint8_t		*d = dst;
+	const uint8_t	*s = src;
+
+	if (n > 16)
+		memcpy(d, s, n);
+	else if (n >= 8) {
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else if (n > 0) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	}
+}
 
 /* log.c */
 enum log_level {

@@ -59,7 +59,9 @@ check_request(struct creq *r)
 {
 	struct wbuf	 w;
 	json_t		*cql;
+	const char	*cs;
 	char		*s, ks[256];
+	size_t		 len;
 	int		 u;
 
 	if (r->early_code != NULL) {
@@ -101,6 +103,17 @@ check_request(struct creq *r)
 		if (u == 1 && (memchr(ks, '\0', sizeof ks) == NULL ||
 		    ks[0] == '\0'))
 			fail("USE keyspace not terminated or empty",
+			    json_string_value(cql));
+		/* A leading blank takes the general path: the same answer. */
+		if (asprintf(&s, " %s", json_string_value(cql)) == -1)
+			fail("asprintf failed", NULL);
+		if (cql_parse_use(s, ks, sizeof ks) != u)
+			fail("cql_parse_use differs after a blank", s);
+		free(s);
+		/* The length the query op hashes is the C string's. */
+		if (jp_string_len(r, JPK_CQL, &cs, &len) != 1 || cs == NULL ||
+		    len != strlen(cs))
+			fail("jp_string_len is not strlen",
 			    json_string_value(cql));
 	}
 }

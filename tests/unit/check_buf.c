@@ -126,6 +126,36 @@ START_TEST(test_wbuf_cap)
 }
 END_TEST
 
+/* Copies of every small length are exact and write nothing beyond. */
+START_TEST(test_raw_lengths)
+{
+	struct wbuf	w;
+	uint8_t		src[64], dst[64 + 8];
+	size_t		n, off;
+
+	for (n = 0; n < sizeof src; n++)
+		src[n] = (uint8_t)(n * 7 + 1);
+	for (n = 0; n <= 40; n++) {
+		for (off = 0; off < 4; off++) {
+			memset(dst, 0xee, sizeof dst);
+			memcpy_small(dst + off, src + off, n);
+			ck_assert(memcmp(dst + off, src + off, n) == 0);
+			ck_assert_uint_eq(dst[off + n], 0xee);
+			if (off > 0)
+				ck_assert_uint_eq(dst[off - 1], 0xee);
+			wbuf_init(&w, 0);
+			wbuf_u8(&w, 0x55);
+			wbuf_raw(&w, src + off, n);
+			ck_assert(wbuf_ok(&w));
+			ck_assert_uint_eq(w.len, 1 + n);
+			ck_assert_uint_eq(w.p[0], 0x55);
+			ck_assert(n == 0 || memcmp(w.p + 1, src + off, n) == 0);
+			wbuf_free(&w);
+		}
+	}
+}
+END_TEST
+
 static Suite *
 buf_suite(void)
 {
@@ -137,6 +167,7 @@ buf_suite(void)
 	tcase_add_test(tc, test_hostile_lengths);
 	tcase_add_test(tc, test_vint);
 	tcase_add_test(tc, test_wbuf_cap);
+	tcase_add_test(tc, test_raw_lengths);
 	suite_add_tcase(s, tc);
 	return (s);
 }
