@@ -9,7 +9,10 @@ Sections (each bounded in time):
               in one process (core-bench), cqlproxyd with many pipelining
               clients (proxy-load) and the Python driver's execute_async
               (py-driver.py) at the same concurrency, in rounds: medians of
-              the rounds, and ratios taken within each round.
+              the rounds, and ratios taken within each round.  Then the
+              core and cqlproxyd again with the mock on a CPU of its own
+              and the client side on the others (the mock stands in for
+              servers on other machines).
   order       one client connection: requests without ids (run in order)
               against requests with ids (pipelined).
   oneshot     the CGI case: a new process runs one query and exits
@@ -88,6 +91,11 @@ class Bench:
         self.mock = None
         self.daemon = None
         self.daemon_dir = None
+        # The separate-CPU layout (run_apart): the mock on the last CPU,
+        # the client side on the others; None on a single CPU.
+        cpus = sorted(os.sched_getaffinity(0))
+        self.apart = (({cpus[-1]}, set(cpus[:-1])) if len(cpus) >= 2
+                      else None)
 
     # --- paths
 
@@ -109,14 +117,19 @@ class Bench:
 
     # --- running programs
 
-    def run_json(self, argv, timeout, env=None, what=None):
-        """Run a program that prints one JSON line; return it parsed."""
+    def run_json(self, argv, timeout, env=None, what=None, cpus=None):
+        """Run a program that prints one JSON line; return it parsed.
+        cpus: the CPUs it may run on (default: any)."""
         e = dict(os.environ)
         if env:
             e.update(env)
+        pre = None
+        if cpus is not None:
+            def pre():
+                os.sched_setaffinity(0, cpus)
         try:
             p = subprocess.run(argv, capture_output=True, text=True,
-                               timeout=timeout, env=e)
+                               timeout=timeout, env=e, preexec_fn=pre)
         except subprocess.TimeoutExpired:
             raise BenchError("%s: no result within %ds" %
                              (what or argv[0], timeout))
@@ -270,11 +283,53 @@ class Bench:
                  "throughput", "--port", str(self.mock.port),
                  "--concurrency", str(conc), "--duration", t["duration"],
                  "--warmup", t["warmup"]], tmo + 30, what="py-driver.py")
+        if self.apart is not None:
+            out.update(self.run_apart(conc, tmo))
         for name, r in out.items():
             if r.get("errors", 0) or r.get("requests", 0) == 0:
                 self.failures.append("%s: %s errors in %s requests (%s)" % (
                     name, r.get("errors"), r.get("requests"),
                     r.get("first_error", "")))
+        return out
+
+    def pin(self, pid, cpus):
+        """Every thread of pid on cpus."""
+        for t in os.listdir("/proc/%d/task" % pid):
+            try:
+                os.sched_setaffinity(int(t), cpus)
+            except OSError:
+                pass
+
+    def run_apart(self, conc, tmo):
+        """The driver core and cqlproxyd again with the mock on a CPU of
+        its own and the client side (load generator, core, daemon) on
+        the others: the mock stands in for servers on other machines, so
+        here it does not compete with the client side for CPU."""
+        mock_cpus, client_cpus = self.apart
+        t = self.timing()
+        mockw = ["--watch", "mock:%d" % self.mock.proc.pid]
+        out = {}
+        self.pin(self.mock.proc.pid, mock_cpus)
+        try:
+            out["core_apart"] = self.run_json(
+                [self.prog("tests/bench/core-bench"), "--port",
+                 str(self.mock.port), "--concurrency", str(conc)] +
+                self.load_args(t) + mockw, tmo, cpus=client_cpus)
+            if self.daemon is not None:
+                conns = 4 if self.tiny else 16
+                self.pin(self.daemon.pid, client_cpus)
+                out["proxy_apart"] = self.run_json(
+                    [self.prog("tests/bench/proxy-load"), "--socket",
+                     self.sock, "--conns", str(conns), "--depth",
+                     str(conc // conns), "--mode", "ids"] +
+                    self.load_args(t) + mockw +
+                    ["--watch", "daemon:%d" % self.daemon.pid], tmo,
+                    cpus=client_cpus)
+        finally:
+            every = set(range(os.cpu_count() or 1))
+            self.pin(self.mock.proc.pid, every)
+            if self.daemon is not None:
+                self.pin(self.daemon.pid, every)
         return out
 
     def section_throughput(self):
@@ -285,7 +340,8 @@ class Bench:
             log("throughput round %d/%d" % (i + 1, rounds))
             runs.append(self.run_round(conc))
         res = {"concurrency": conc, "rounds": rounds, "runs": runs}
-        names = ["mock", "core", "proxy", "python"]
+        names = ["mock", "core", "proxy", "python", "core_apart",
+                 "proxy_apart"]
         summary = {}
         for n in names:
             rs = [r[n] for r in runs if n in r]
@@ -296,7 +352,8 @@ class Bench:
                            "mock_cpu_us", "daemon_cpu_us", "self_cpu_us")}
         ratios = {}
         for a, b in (("proxy", "core"), ("proxy", "python"),
-                     ("core", "mock"), ("proxy", "mock")):
+                     ("core", "mock"), ("proxy", "mock"),
+                     ("proxy_apart", "core_apart")):
             xs = [r[a]["rps"] / r[b]["rps"] for r in runs
                   if a in r and b in r and r[b]["rps"] > 0]
             if xs:
@@ -564,6 +621,30 @@ def report(res):
                     fmt(rt[k], 2), "", ""])
         out.append("\nRatios (taken within each round, then the median):\n")
         out.append(table(["ratio", "measured", "goal", ""], rows))
+        if "core_apart" in s:
+            rows = []
+            for k, label in (("core_apart", "driver core, one process"),
+                             ("proxy_apart",
+                              "cqlproxyd, many clients with ids")):
+                r = s.get(k)
+                if r is None:
+                    continue
+                rows.append([label, fmt(r["rps"]), fmt(r["p50_us"]),
+                             fmt(r["p99_us"]), fmt(r["p999_us"]),
+                             fmt(r.get("self_cpu_us"), 2),
+                             fmt(r.get("daemon_cpu_us"), 2),
+                             fmt(r.get("mock_cpu_us"), 2)])
+            out.append("\n### Throughput with the mock on a CPU of its own "
+                       "(client side on the other)\n")
+            out.append(table(["path", "requests/s", "p50 us", "p99 us",
+                              "p999 us", "client CPU us/req",
+                              "daemon CPU us/req", "mock CPU us/req"],
+                             rows))
+            pa = rt.get("proxy_apart/core_apart")
+            if pa:
+                out.append("\ncqlproxyd / driver core in this layout "
+                           "(within each round, then the median): %s"
+                           % fmt(pa, 2))
     asked = res.get("sections", [])
     od = res.get("order")
     if "order" in asked:
