@@ -79,7 +79,6 @@ static int			 client_flush_active;
 
 static void	 client_cb(evutil_socket_t, short, void *);
 static void	 client_update(struct client *);
-static void	 client_read(struct client *);
 static void	 client_close(struct client *, const char *);
 static void	 client_set_state(struct client *, enum client_state);
 static void	 client_undirty(struct client *);
@@ -255,14 +254,8 @@ client_accept(int fd, int readonly, uid_t uid, gid_t gid, pid_t pid)
 	metrics_client_accepted(srv->metrics);
 	log_debug("%s: connected%s", client_name(c),
 	    readonly ? " (read-only socket)" : "");
-	/*
-	 * A client usually writes its first line right after connect(), so
-	 * it is often there already: read it now, not a loop turn later.
-	 */
 	if (srv->state == SERVER_DRAINING)
 		client_drain(c);
-	else
-		client_read(c);
 	client_update(c);
 }
 
