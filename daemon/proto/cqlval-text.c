@@ -208,15 +208,27 @@ cqlval_inet_format(const uint8_t *a, size_t n, char *out, size_t len)
 	    a[12] << 8 | a[13], a[14] << 8 | a[15]));
 }
 
+/*
+ * An IPv4-mapped IPv6 address becomes its four IPv4 bytes, as Java's
+ * InetAddress (and so Cassandra) stores it: what is written back then
+ * parses to the same bytes.
+ */
 int
 cqlval_inet_parse(const char *s, uint8_t a[16], size_t *n)
 {
+	static const uint8_t	mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+
 	if (inet_pton(AF_INET, s, a) == 1) {
 		*n = 4;
 		return (0);
 	}
 	if (inet_pton(AF_INET6, s, a) == 1) {
 		*n = 16;
+		if (memcmp(a, mapped, sizeof mapped) == 0) {
+			memmove(a, a + 12, 4);
+			*n = 4;
+		}
 		return (0);
 	}
 	return (-1);

@@ -66,10 +66,9 @@ known_issue(const uint8_t *text, size_t n)
 		skip = getenv("FUZZ_SKIP_KNOWN") != NULL;
 	if (!skip)
 		return (0);
-	/* jsonval-3: "::ffff:1.2.3.4" gives 16 bytes, which are written
-	   as "1.2.3.4", which gives 4. */
-	if (memmem(text, n, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) != NULL)
-		return (1);
+	/* No finding is open; a new one's test goes here until it is fixed. */
+	(void)text;
+	(void)n;
 	return (0);
 }
 

@@ -519,7 +519,10 @@ START_TEST(test_uuid_inet)
 	ck_assert_int_eq(cqlval_inet_parse("::", got, &n), 0);
 	cqlval_inet_format(got, n, a, sizeof a);
 	ck_assert_str_eq(a, "0:0:0:0:0:0:0:0");
+	/* Mapped: four bytes, as Cassandra stores it (fuzz finding jsonval-3). */
 	ck_assert_int_eq(cqlval_inet_parse("::ffff:10.0.0.1", got, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_mem_eq(got, "\x0a\x00\x00\x01", 4);
 	cqlval_inet_format(got, n, a, sizeof a);
 	ck_assert_str_eq(a, "10.0.0.1");
 	ck_assert_int_eq(cqlval_inet_parse("127.0.0.1", got, &n), 0);
