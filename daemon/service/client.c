@@ -68,6 +68,12 @@ static struct freelist	 cbuf_fl = FREELIST_INITIALIZER(32, 8, NULL);
 /* Clients with answers to send at the end of this loop turn. */
 static struct client_list	 client_dirty =
     TAILQ_HEAD_INITIALIZER(client_dirty);
+/*
+ * Clients come from pages of their own: when thousands of idle clients
+ * leave, their memory goes back to the system whole (slab.c).
+ */
+static struct slab_pool		 client_pool =
+    SLAB_POOL_INITIALIZER(sizeof(struct client));
 static struct event		 client_flush_ev;
 static int			 client_flush_init;
 static int			 client_flush_active;
@@ -237,7 +243,7 @@ client_accept(int fd, int readonly, uid_t uid, gid_t gid, pid_t pid)
 {
 	struct client	*c;
 
-	c = xcalloc(1, sizeof *c);
+	c = slab_get(&client_pool);
 	c->id = ++srv->next_client;
 	c->fd = fd;
 	c->state = CLIENT_OPEN;
@@ -284,7 +290,7 @@ client_refuse(int fd, const char *code, const char *msg)
 static void
 client_free_cb(evutil_socket_t fd, short events, void *arg)
 {
-	free(arg);
+	slab_put(&client_pool, arg);
 	if (srv->nclients > client_trim_mark)
 		client_trim_mark = srv->nclients;
 	/*
@@ -294,6 +300,7 @@ client_free_cb(evutil_socket_t fd, short events, void *arg)
 	if (client_trim_mark >= 1024 && srv->nclients < client_trim_mark / 4) {
 		/* Kept free objects would pin the pages around them. */
 		freelist_trim_all();
+		slab_trim(&client_pool, 1);
 #ifdef __GLIBC__
 		malloc_trim(0);
 #endif

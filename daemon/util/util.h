@@ -5,6 +5,8 @@
 #ifndef CQLP_UTIL_H
 #define CQLP_UTIL_H
 
+#include <sys/queue.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +33,29 @@
 #ifndef FREELIST_ON
 #define FREELIST_ON	1
 #endif
+
+/*
+ * slab.c: objects of one size from pages of their own, zeroed by
+ * slab_get; slab_trim gives the pages of emptied slabs back (keeping
+ * keep of them).  For many long-lived objects that may leave together.
+ */
+#define SLAB_BYTES	(64 * 1024)
+struct slab;
+struct slab_pool {
+	size_t			 size;
+	unsigned int		 live;
+	unsigned int		 slabs;
+	unsigned int		 nempty;
+	LIST_HEAD(, slab)	 partial;
+	LIST_HEAD(, slab)	 full;
+	LIST_HEAD(, slab)	 empty;
+};
+#define SLAB_POOL_INITIALIZER(size)					\
+	{ (size), 0, 0, 0, LIST_HEAD_INITIALIZER(partial),		\
+	  LIST_HEAD_INITIALIZER(full), LIST_HEAD_INITIALIZER(empty) }
+void	*slab_get(struct slab_pool *);
+void	 slab_put(struct slab_pool *, void *);
+void	 slab_trim(struct slab_pool *, unsigned int);
 
 /* xmalloc.c */
 void	*xmalloc(size_t);
