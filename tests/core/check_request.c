@@ -802,6 +802,12 @@ timed_done(struct result *r, void *arg)
 }
 
 static int
+timed_all_done_one(void *arg)
+{
+	return (((struct timed_wait *)arg)->done != 0);
+}
+
+static int
 timed_all_done(void *arg)
 {
 	struct timed_wait	*w = arg;
@@ -872,6 +878,62 @@ START_TEST(test_timeout_queues)
 }
 END_TEST
 
+/* The QUERY frames every node of the mock has counted. */
+static long
+mock_queries(void)
+{
+	char		 ans[8192];
+	const char	*p;
+	long		 n = 0;
+
+	ck_assert_int_eq(mockproc_control(&CT->mock, ans, sizeof ans,
+	    "{\"op\":\"stats\"}"), 0);
+	for (p = ans; (p = strstr(p, "\"QUERY\"")) != NULL; ) {
+		p += strlen("\"QUERY\"");
+		while (*p == ' ' || *p == ':')
+			p++;
+		n += strtol(p, NULL, 10);
+	}
+	return (n);
+}
+
+/*
+ * cluster_flush writes what was queued to the nodes now, not at the end
+ * of the loop turn: without the loop turning, the mock receives the
+ * request once it is flushed, and not before.
+ */
+START_TEST(test_flush_now)
+{
+	struct request_opts	 o;
+	struct timed_wait	 w;
+	struct stmt		 s;
+	uint64_t		 deadline;
+	long			 before;
+
+	ct_connect();
+	stmt_init(&s, STMT_QUERY);
+	s.query = slice_cstr("SELECT key FROM system.local WHERE "
+	    "key = 'flush_marker'");
+	request_opts_default(&o);
+	memset(&w, 0, sizeof w);
+	before = mock_queries();
+	ck_assert_ptr_nonnull(cluster_execute(CT->c, &s, &o, timed_done,
+	    &w));
+	/* Queued, not written: the loop has not turned. */
+	ck_assert_int_eq(mock_queries(), before);
+	cluster_flush(CT->c);
+	deadline = conn_now_ms() + 10000;
+	while (mock_queries() == before && conn_now_ms() < deadline)
+		;
+	ck_assert_int_eq(mock_queries(), before + 1);
+	ck_assert_int_eq(w.done, 0);
+	ck_assert(testloop_until(CT->base, timed_all_done_one, &w, 10000));
+	ck_assert_int_eq(w.r->error, CORE_OK);
+	result_free(w.r);
+	ct_teardown();
+}
+END_TEST
+
 static Suite *
 request_suite(void)
 {
@@ -886,6 +948,7 @@ request_suite(void)
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_timers_reused);
 	tcase_add_test(tc, test_timeout_queues);
+	tcase_add_test(tc, test_flush_now);
 	tcase_add_test(tc, test_back_pressure);
 	suite_add_tcase(s, tc);
 
