@@ -44,8 +44,8 @@ struct cluster_host {
 	int		 seen;		/* listed in the last topology read */
 };
 
-/* Distinct request timeouts given libevent common timeouts. */
-#define CLUSTER_COMMON_TIMEOUTS	4
+/* Distinct request timeout lengths given a queue of their own. */
+#define CLUSTER_TIMEOUT_QUEUES	4
 
 static uint64_t		cluster_serials;
 
@@ -116,7 +116,7 @@ struct cluster {
 
 	uint64_t		 serial;
 	/* Request timeout queues (cluster_request_timeouts). */
-	struct request_timeouts	 rto[CLUSTER_COMMON_TIMEOUTS];
+	struct request_timeouts	 rto[CLUSTER_TIMEOUT_QUEUES];
 	size_t			 nrto;
 };
 
@@ -1049,7 +1049,7 @@ cluster_request_timeouts(struct cluster *c, int ms)
 		if (c->rto[i].ms == ms)
 			return (&c->rto[i]);
 	}
-	if (c->nrto == CLUSTER_COMMON_TIMEOUTS || ms <= 0)
+	if (c->nrto == CLUSTER_TIMEOUT_QUEUES || ms <= 0)
 		return (NULL);
 	q = &c->rto[c->nrto++];
 	TAILQ_INIT(&q->list);

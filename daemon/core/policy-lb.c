@@ -94,9 +94,11 @@ struct lb_token_aware {
 	struct lb_policy	 p;
 	int			 shuffle;
 
-	/* The last keyspace looked up, its table, and in which map state. */
-	const struct token_map	*ks_map;	/* NULL: none kept */
-	uint64_t		 ks_serial;
+	/*
+	 * The last keyspace looked up and its table, for the map state
+	 * ks_serial names (token_map_ks_serial: no two maps share one).
+	 */
+	uint64_t		 ks_serial;	/* 0: none kept */
 	const struct token_table *ks_table;	/* NULL: map does not know it */
 	char			 ks_name[LB_KS_NAME_MAX];
 };
@@ -975,18 +977,17 @@ lb_ta_keyspace(struct lb_token_aware *t, const struct token_map *m,
 	const struct token_table	*table;
 	size_t				 n;
 
-	if (t->ks_map == m && t->ks_serial == token_map_ks_serial(m) &&
+	if (t->ks_serial == token_map_ks_serial(m) &&
 	    strcmp(t->ks_name, ks) == 0)
 		return (t->ks_table);
 	table = token_map_keyspace(m, ks);
 	n = strlen(ks);
 	if (n < sizeof t->ks_name) {
 		memcpy(t->ks_name, ks, n + 1);
-		t->ks_map = m;
 		t->ks_serial = token_map_ks_serial(m);
 		t->ks_table = table;
 	} else
-		t->ks_map = NULL;
+		t->ks_serial = 0;
 	return (table);
 }
 

@@ -99,7 +99,7 @@ struct request {
 	int			 timeout_ms;
 	struct request_timeouts	*tq;		/* the timeout's queue, or NULL */
 	TAILQ_ENTRY(request)	 tq_entry;
-	uint64_t		 deadline_us;	/* in tq: start_us + timeout */
+	uint64_t		 deadline_us;	/* start_us + timeout, when armed */
 	struct event		*timeout_ev;	/* these point into evs */
 	struct event		*spec_ev;
 	struct event		*defer_ev;
@@ -341,27 +341,11 @@ req_build(struct request *req, const struct stmt *s,
 	struct batch_stmt	*bs;
 	size_t			 i;
 
-	/* The prefixes and the kind's own member: the union is large. */
+	/* The prefixes, then each kind its own member: the union is large. */
 	memset(m, 0, offsetof(struct msg, u));
 	switch (s->kind) {
 	case STMT_QUERY:
 		memset(&m->u.query, 0, sizeof m->u.query);
-		break;
-	case STMT_EXECUTE:
-		memset(&m->u.execute, 0, sizeof m->u.execute);
-		break;
-	case STMT_BATCH:
-		memset(&m->u.batch, 0, sizeof m->u.batch);
-		break;
-	case STMT_PREPARE:
-		memset(&m->u.prepare, 0, sizeof m->u.prepare);
-		break;
-	default:
-		memset(m, 0, sizeof *m);
-		break;
-	}
-	switch (s->kind) {
-	case STMT_QUERY:
 		if (req_is_use(s->query)) {
 			result_set_error(req->res, CORE_EUSAGE, "USE is not "
 			    "supported: connections are shared; qualify "
@@ -381,6 +365,7 @@ req_build(struct request *req, const struct stmt *s,
 			    "EXECUTE without a prepared id");
 			return (-1);
 		}
+		memset(&m->u.execute, 0, sizeof m->u.execute);
 		m->opcode = OP_EXECUTE;
 		m->u.execute.id = req_keep_slice(req, s->id);
 		if (s->result_metadata_id.n > 0)
@@ -402,6 +387,7 @@ req_build(struct request *req, const struct stmt *s,
 			    MSG_MAX_STATEMENTS);
 			return (-1);
 		}
+		memset(&m->u.batch, 0, sizeof m->u.batch);
 		m->opcode = OP_BATCH;
 		m->u.batch.type = s->batch_type;
 		m->u.batch.n = s->nentries;
@@ -423,6 +409,7 @@ req_build(struct request *req, const struct stmt *s,
 		    &m->u.batch.default_timestamp);
 		break;
 	case STMT_PREPARE:
+		memset(&m->u.prepare, 0, sizeof m->u.prepare);
 		m->opcode = OP_PREPARE;
 		m->u.prepare.query = req_keep_slice(req, s->query);
 		break;
@@ -711,12 +698,11 @@ req_timeout_fire(evutil_socket_t fd, short events, void *arg)
 {
 	struct request	*req = arg;
 	struct timeval	 tv;
-	uint64_t	 due, now;
+	uint64_t	 now;
 
-	due = req->start_us + (uint64_t)req->timeout_ms * 1000;
-	if (req->timeout_ms > 0 && (now = clock_now_us()) < due) {
-		tv.tv_sec = (due - now) / 1000000;
-		tv.tv_usec = (due - now) % 1000000;
+	if ((now = clock_now_us()) < req->deadline_us) {
+		tv.tv_sec = (req->deadline_us - now) / 1000000;
+		tv.tv_usec = (req->deadline_us - now) % 1000000;
 		evtimer_add(req->timeout_ev, &tv);
 		return;
 	}
@@ -788,9 +774,8 @@ req_timeout_arm(struct request *req)
 	struct timeval		 tv;
 
 	req->timers |= REQ_T_TIMEOUT;
+	req->deadline_us = req->start_us + (uint64_t)req->timeout_ms * 1000;
 	if ((q = cluster_request_timeouts(req->c, req->timeout_ms)) != NULL) {
-		req->deadline_us = req->start_us +
-		    (uint64_t)req->timeout_ms * 1000;
 		last = TAILQ_LAST(&q->list, request_tolist);
 		if (last == NULL || last->deadline_us <= req->deadline_us) {
 			TAILQ_INSERT_TAIL(&q->list, req, tq_entry);

@@ -530,28 +530,17 @@ result_free(struct result *r)
 		result_rows_columns_clear(&r->columns);
 	free(r->paging_state);
 	free(r->keyspace);
-	/* What only some kinds of answer hold: skipped when none is there. */
-	if (r->schema.change != NULL || r->schema.target != NULL ||
-	    r->schema.keyspace != NULL || r->schema.name != NULL ||
-	    r->schema.args != NULL) {
-		free(r->schema.change);
-		free(r->schema.target);
-		free(r->schema.keyspace);
-		free(r->schema.name);
-		result_strv_free(r->schema.args, r->schema.nargs);
-	}
-	if (r->prepared.id != NULL || r->prepared.result_metadata_id != NULL ||
-	    r->prepared.bind.n > 0 || r->prepared.bind.cols != NULL ||
-	    r->prepared.pk_index != NULL || r->prepared.columns.n > 0 ||
-	    r->prepared.columns.cols != NULL) {
-		free(r->prepared.id);
-		free(r->prepared.result_metadata_id);
-		result_columns_clear(&r->prepared.bind);
-		free(r->prepared.pk_index);
-		result_columns_clear(&r->prepared.columns);
-	}
-	if (r->warnings != NULL)
-		result_strv_free(r->warnings, r->nwarnings);
+	free(r->schema.change);
+	free(r->schema.target);
+	free(r->schema.keyspace);
+	free(r->schema.name);
+	result_strv_free(r->schema.args, r->schema.nargs);
+	free(r->prepared.id);
+	free(r->prepared.result_metadata_id);
+	result_columns_clear(&r->prepared.bind);
+	free(r->prepared.pk_index);
+	result_columns_clear(&r->prepared.columns);
+	result_strv_free(r->warnings, r->nwarnings);
 	for (i = 0; i < r->nattempts; i++)
 		free(r->attempts[i].message);
 	free(r->attempts);

@@ -187,13 +187,14 @@ cqlval_timeuuid_time(const uint8_t u[16])
  * prints IPv6 as eight uncompressed groups.
  */
 
+/* The first twelve bytes of an IPv4-mapped IPv6 address. */
+static const uint8_t	inet_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0xff, 0xff };
+
 int
 cqlval_inet_format(const uint8_t *a, size_t n, char *out, size_t len)
 {
-	static const uint8_t	mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff };
-
-	if (n == 16 && memcmp(a, mapped, 12) == 0) {
+	if (n == 16 && memcmp(a, inet_mapped, sizeof inet_mapped) == 0) {
 		a += 12;
 		n = 4;
 	}
@@ -216,16 +217,13 @@ cqlval_inet_format(const uint8_t *a, size_t n, char *out, size_t len)
 int
 cqlval_inet_parse(const char *s, uint8_t a[16], size_t *n)
 {
-	static const uint8_t	mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0xff, 0xff };
-
 	if (inet_pton(AF_INET, s, a) == 1) {
 		*n = 4;
 		return (0);
 	}
 	if (inet_pton(AF_INET6, s, a) == 1) {
 		*n = 16;
-		if (memcmp(a, mapped, sizeof mapped) == 0) {
+		if (memcmp(a, inet_mapped, sizeof inet_mapped) == 0) {
 			memmove(a, a + 12, 4);
 			*n = 4;
 		}
