@@ -3,6 +3,7 @@
  * result line shared by the benchmark programs (benchutil.h).
  */
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <dirent.h>
@@ -186,6 +187,26 @@ bench_nfds(pid_t pid)
 			n++;
 	closedir(d);
 	return (n);
+}
+
+int
+bench_send_queued(int fd, const void *buf, size_t *off, size_t *len)
+{
+	ssize_t	n;
+
+	while (*off < *len) {
+		n = send(fd, (const char *)buf + *off, *len - *off,
+		    MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return (1);
+		if (n <= 0)
+			return (-1);
+		*off += (size_t)n;
+	}
+	*off = *len = 0;
+	return (0);
 }
 
 uint32_t

@@ -47,6 +47,13 @@ double		 bench_cpu_s(pid_t);
 /* Open descriptors of pid (/proc/PID/fd entries), -1 if unreadable. */
 long		 bench_nfds(pid_t);
 
+/*
+ * Send buf[*off..len) on a non-blocking socket: 0 when all went (off and
+ * len back to 0), 1 when the socket is full (off moved), -1 when lost.
+ */
+int		 bench_send_queued(int fd, const void *buf, size_t *off,
+		     size_t *len);
+
 /* A fixed-seed xorshift so every run asks for the same keys. */
 uint32_t	 bench_rand(uint64_t *);
 

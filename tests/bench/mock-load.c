@@ -359,20 +359,7 @@ conn_input(struct lconn *c, uint64_t now, uint64_t from, uint64_t to,
 static int
 conn_output(struct lconn *c)
 {
-	ssize_t	n;
-
-	while (c->woff < c->wlen) {
-		n = write(c->fd, c->wb + c->woff, c->wlen - c->woff);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return (1);
-		if (n <= 0)
-			return (-1);
-		c->woff += (size_t)n;
-	}
-	c->woff = c->wlen = 0;
-	return (0);
+	return (bench_send_queued(c->fd, c->wb, &c->woff, &c->wlen));
 }
 
 int
