@@ -79,55 +79,19 @@ jp_key_name(enum jpkey k)
 	return ((unsigned int)k < JPK_N ? jp_key_names[k] : "?");
 }
 
-/* Which member a name is: by length first, so at most a few compares. */
+/*
+ * Which member a name is.  Short names read from a line take the word
+ * path below; this serves the rest (longer names, jansson's trees).
+ */
 static enum jpkey
 jp_key_of(const char *s, size_t n)
 {
-	static const uint8_t	 by2[] = { JPK_ID, JPK_OP },
-				 by3[] = { JPK_CQL },
-				 by4[] = { JPK_TYPE },
-				 by5[] = { JPK_TRACE, JPK_TABLE },
-				 by6[] = { JPK_VALUES },
-				 by7[] = { JPK_COMPACT, JPK_WAIT_MS },
-				 by8[] = { JPK_KEYSPACE },
-				 by9[] = { JPK_PAGE_SIZE, JPK_TIMESTAMP,
-				     JPK_STATEMENT },
-				 by10[] = { JPK_TIMEOUT_MS, JPK_IDEMPOTENT,
-				     JPK_STATEMENTS, JPK_TRACING_ID },
-				 by11[] = { JPK_CONSISTENCY },
-				 by12[] = { JPK_PAGING_STATE },
-				 by18[] = { JPK_NUMBERS_AS_STRINGS,
-				     JPK_SERIAL_CONSISTENCY };
-	const uint8_t		*c;
-	const char		*name;
-	size_t			 nc, i, j;
+	size_t	k;
 
-	switch (n) {
-#define JP_BY(len)	case len: c = by##len; nc = sizeof by##len; break
-	JP_BY(2);
-	JP_BY(3);
-	JP_BY(4);
-	JP_BY(5);
-	JP_BY(6);
-	JP_BY(7);
-	JP_BY(8);
-	JP_BY(9);
-	JP_BY(10);
-	JP_BY(11);
-	JP_BY(12);
-	JP_BY(18);
-#undef JP_BY
-	default:
-		return (JPK_OTHER);
-	}
-	for (i = 0; i < nc; i++) {
-		name = jp_key_names[c[i]];
-		if (name[0] != s[0])
-			continue;
-		for (j = 1; j < n && name[j] == s[j]; j++)
-			;
-		if (j == n)
-			return ((enum jpkey)c[i]);
+	for (k = 0; k < JPK_N; k++) {
+		if (strlen(jp_key_names[k]) == n &&
+		    memcmp(jp_key_names[k], s, n) == 0)
+			return ((enum jpkey)k);
 	}
 	return (JPK_OTHER);
 }
