@@ -15,6 +15,19 @@ libclient_libcqlproxy_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
 	-export-symbols-regex '^cqlp_' -no-undefined
 libclient_libcqlproxy_la_LIBADD = -lm
 
+# The same library as an archive, for programs that start often (the CGI
+# case): linked in, it spares each start the dynamic loader's search and
+# relocation of a shared object (see docs/performance.md).  Built from the
+# same sources as position-independent code, and made into one object
+# that exports only the cqlp_ symbols, as the shared library does.
+lib_LIBRARIES = libclient/libcqlproxy.a
+libclient_libcqlproxy_a_SOURCES = $(libclient_libcqlproxy_la_SOURCES)
+libclient_libcqlproxy_a_CPPFLAGS = $(libclient_libcqlproxy_la_CPPFLAGS)
+libclient_libcqlproxy_a_CFLAGS = $(AM_CFLAGS) -fPIC
+libclient_libcqlproxy_a_AR = $(SHELL) $(top_srcdir)/libclient/mkstatic.sh \
+	"$(LD)" "$(OBJCOPY)" "$(AR)"
+EXTRA_DIST += libclient/mkstatic.sh
+
 # libcqlproxy.pc is made here rather than by configure, so the installed
 # paths follow a `make prefix=...` too.
 pkgconfigdir = $(libdir)/pkgconfig
@@ -113,3 +126,12 @@ tests_client_cqlp_json_fuzzer_CFLAGS = $(AM_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -g
 tests_client_cqlp_json_fuzzer_LDFLAGS = -fsanitize=fuzzer,address,undefined
 endif
+
+# The archive: only cqlp_ symbols, and a program that defines the
+# library's internal names for itself still links with it and runs.
+check_PROGRAMS += tests/client/static-clash
+tests_client_static_clash_SOURCES = tests/client/static-clash.c
+tests_client_static_clash_CPPFLAGS = -I$(top_srcdir)/libclient
+tests_client_static_clash_LDADD = libclient/libcqlproxy.a -lm
+TESTS += tests/client/test_static_lib.sh
+EXTRA_DIST += tests/client/test_static_lib.sh

@@ -10,7 +10,8 @@
  * It reads demo.kv (see cqlproxy-socat.sh, which makes it).  The socket is
  * $CQLPROXY_SOCKET or the default; hand CGI programs the daemon's
  * read-only socket.  Build: cc cgi-query.c $(pkg-config --cflags --libs
- * libcqlproxy)
+ * libcqlproxy), or link libcqlproxy.a in (see libcqlproxy(3)), which
+ * spares each start the dynamic loader's work.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -54,7 +54,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from cqlmock import Mock, MockError  # noqa: E402
 
 QUERY = "SELECT v FROM bench.kv WHERE k = ?"
-LIBCQLP = "libcqlproxy (C program)"
+LIBCQLP = "libcqlproxy (C program, shared library)"
+LIBCQLP_STATIC = "libcqlproxy (the same program, libcqlproxy.a linked in)"
 PYDRV = "Python driver (Cluster, connect, query, shutdown)"
 EXPECT = "value-00000001"
 
@@ -404,6 +405,10 @@ class Bench:
             if self.have("tests/bench/cqlp-oneshot"):
                 cmds.append((LIBCQLP, [self.prog("tests/bench/cqlp-oneshot"),
                                        self.sock], None, {}, EXPECT))
+            if self.have("tests/bench/cqlp-oneshot-static"):
+                cmds.append((LIBCQLP_STATIC,
+                             [self.prog("tests/bench/cqlp-oneshot-static"),
+                              self.sock], None, {}, EXPECT))
             cli, env = self.cli_cmd()
             if cli is not None:
                 cmds.append(("cqlproxy command",
@@ -456,10 +461,13 @@ class Bench:
             xs = [r[name] for r in per_round if name in r]
             if xs:
                 res["median_ms"][name] = median(xs)
-        xs = [r[PYDRV] / r[LIBCQLP] for r in per_round
-              if PYDRV in r and LIBCQLP in r and r[LIBCQLP] > 0]
-        if xs:
-            res["python/libcqlproxy"] = median(xs)
+        for key, name in (("python/libcqlproxy", LIBCQLP),
+                          ("python/libcqlproxy.a", LIBCQLP_STATIC)):
+            xs = [r[PYDRV] / r[name] for r in per_round
+                  if PYDRV in r and name in r and r[name] > 0]
+            if xs:
+                res[key] = median(xs)
+                res[key + " rounds"] = xs
         self.results["oneshot"] = res
 
     def section_profile(self):
@@ -678,11 +686,16 @@ def report(res):
                    "round medians.\n" % (
                        os_["warmup"], os_["runs"], os_["rounds"]))
         out.append(table(["program", "median ms", "min ms"], rows))
-        r = os_.get("python/libcqlproxy")
-        out.append("\nPython driver / libcqlproxy (within each round, then "
-                   "the median): %s (goal >= %.0fx: %s)" % (
-            ("%.0fx" % r) if r else NOT_MEASURED, GOAL_ONESHOT_VS_PYTHON,
-            goal(r >= GOAL_ONESHOT_VS_PYTHON) if r else "-"))
+        for key, what in (("python/libcqlproxy", "shared library"),
+                          ("python/libcqlproxy.a", "libcqlproxy.a")):
+            r = os_.get(key)
+            rs = os_.get(key + " rounds", [])
+            out.append("\nPython driver / libcqlproxy, %s (within each "
+                       "round, then the median): %s%s (goal >= %.0fx: %s)" % (
+                what, ("%.0fx" % r) if r else NOT_MEASURED,
+                (" (rounds " + ", ".join("%.0fx" % x for x in rs) + ")")
+                if len(rs) > 1 else "", GOAL_ONESHOT_VS_PYTHON,
+                goal(r >= GOAL_ONESHOT_VS_PYTHON) if r else "-"))
     elif "oneshot" in asked:
         out.append(NOT_MEASURED)
     pr = res.get("profile")

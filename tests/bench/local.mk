@@ -31,13 +31,19 @@ tests_bench_cqlp_oneshot_SOURCES = tests/bench/cqlp-oneshot.c
 tests_bench_cqlp_oneshot_CPPFLAGS = -I$(top_srcdir)/libclient
 tests_bench_cqlp_oneshot_LDFLAGS = $(AM_LDFLAGS) -no-install
 tests_bench_cqlp_oneshot_LDADD = libclient/libcqlproxy.la
+# The same program linked with libcqlproxy.a (how a CGI program that starts
+# for every request would rather link it).
+noinst_PROGRAMS += tests/bench/cqlp-oneshot-static
+tests_bench_cqlp_oneshot_static_SOURCES = tests/bench/cqlp-oneshot.c
+tests_bench_cqlp_oneshot_static_CPPFLAGS = -I$(top_srcdir)/libclient
+tests_bench_cqlp_oneshot_static_LDADD = libclient/libcqlproxy.a -lm
 
 # make bench: tests/bench/run-bench runs bench.py (every section) and keeps
 # the tables and raw numbers in tests/bench/last-run.md and .json.
 BENCH_PROGS += tests/bench/run-bench
 BENCH_DEPS = tests/bench/mock-load tests/bench/core-bench \
 	tests/bench/proxy-load tests/bench/idle-clients tests/bench/spawn-time \
-	tests/bench/cqlp-oneshot tests/mock/cqlmock daemon/service/cqlproxyd \
+	tests/bench/cqlp-oneshot tests/bench/cqlp-oneshot-static tests/mock/cqlmock daemon/service/cqlproxyd \
 	libclient/cli/cqlproxy
 tests/bench/run-bench: Makefile $(BENCH_DEPS)
 	$(AM_V_GEN)$(MKDIR_P) tests/bench && { \
