@@ -1,7 +1,7 @@
 /*
  * async.c: libcqlproxy's non-blocking API.  Requests are queued as lines
  * in one output buffer and written when the socket takes them; answers
- * are matched to requests by id and handed out as completions.  Nothing
+ * are matched to requests by id (idtab.c) and handed out as completions.  Nothing
  * here waits: the caller's event loop polls cqlp_async_fd().
  */
 #include <errno.h>
@@ -26,16 +26,18 @@ complete(struct cqlp *c, struct pending *p, struct cqlp_result *r)
 	c->done_tail = p;
 }
 
-/* Take p out of the pending list (prev is its predecessor or NULL). */
+/* Take p out of the pending list (the caller takes it out of pend_ids). */
 static void
-unlink_pending(struct cqlp *c, struct pending *prev, struct pending *p)
+unlink_pending(struct cqlp *c, struct pending *p)
 {
-	if (prev != NULL)
-		prev->next = p->next;
+	if (p->prev != NULL)
+		p->prev->next = p->next;
 	else
 		c->pend_head = p->next;
-	if (c->pend_tail == p)
-		c->pend_tail = prev;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	else
+		c->pend_tail = p->prev;
 }
 
 static void
@@ -62,22 +64,21 @@ fail_pending(struct cqlp *c, struct pending *p, enum cqlp_err e,
 void
 async_conn_lost(struct cqlp *c)
 {
-	struct pending	*p, *prev = NULL, *next;
+	struct pending	*p, *next;
 	size_t		 cut;
 
 	for (p = c->pend_head; p != NULL; p = next) {
 		next = p->next;
-		if (p->start >= c->out_base) {
-			prev = p;
+		if (p->start >= c->out_base)
 			continue;
-		}
 		if (p->end > c->out_base) {
 			/* The rest of a part-written line is never sent. */
 			cut = (size_t)(p->end - c->out_base);
 			sbuf_consume(&c->out, cut);
 			c->out_base = p->end;
 		}
-		unlink_pending(c, prev, p);
+		unlink_pending(c, p);
+		(void)idtab_take(&c->pend_ids, p->id);
 		fail_pending(c, p, CQLP_ERR_CLOSED, "connection to cqlproxyd "
 		    "lost after the request was sent: it may or may not have "
 		    "run");
@@ -96,6 +97,7 @@ async_forget(struct cqlp *c)
 		    "fork(): the child does not send it");
 	}
 	c->pend_head = c->pend_tail = NULL;
+	idtab_clear(&c->pend_ids);
 	sbuf_reset(&c->out);
 	c->out_base = 0;
 }
@@ -115,6 +117,7 @@ async_free_all(struct cqlp *c)
 		free(p);
 	}
 	c->pend_head = c->pend_tail = c->done_head = c->done_tail = NULL;
+	idtab_free(&c->pend_ids);
 	c->npending = 0;
 	sbuf_reset(&c->out);
 	c->out_base = 0;
@@ -143,6 +146,12 @@ submit(struct cqlp *c, struct sbuf *sb, uint64_t id, void *udata)
 		client_set_error(c, CQLP_ERR_NOMEM, "out of memory");
 		return (0);
 	}
+	if (idtab_add(&c->pend_ids, id, p) != 0) {
+		free(p);
+		sbuf_free(sb);
+		client_set_error(c, CQLP_ERR_NOMEM, "out of memory");
+		return (0);
+	}
 	p->id = id;
 	p->udata = udata;
 	p->start = c->out_base + c->out.len;
@@ -150,10 +159,12 @@ submit(struct cqlp *c, struct sbuf *sb, uint64_t id, void *udata)
 	sbuf_add(&c->out, sb->p, sb->len);
 	sbuf_free(sb);
 	if (c->out.err) {
+		(void)idtab_take(&c->pend_ids, id);
 		free(p);
 		client_set_error(c, CQLP_ERR_NOMEM, "out of memory");
 		return (0);
 	}
+	p->prev = c->pend_tail;
 	if (c->pend_tail != NULL)
 		c->pend_tail->next = p;
 	else
@@ -252,15 +263,11 @@ cqlp_async_flush(struct cqlp *c)
 static struct pending *
 take_pending(struct cqlp *c, uint64_t id)
 {
-	struct pending	*p, *prev = NULL;
+	struct pending	*p;
 
-	for (p = c->pend_head; p != NULL; prev = p, p = p->next) {
-		if (p->id == id) {
-			unlink_pending(c, prev, p);
-			return (p);
-		}
-	}
-	return (NULL);
+	if ((p = idtab_take(&c->pend_ids, id)) != NULL)
+		unlink_pending(c, p);
+	return (p);
 }
 
 enum cqlp_err

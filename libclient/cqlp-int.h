@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cqlproxy.h"
+#include "idtab.h"
 
 #define CQLP_MAX_DEPTH		256
 #define CQLP_DEFAULT_MAX_ANSWER	(256u << 20)
@@ -129,6 +130,7 @@ struct cqlp {
 
 	struct pending	*pend_head;	/* async: submitted, by order */
 	struct pending	*pend_tail;
+	struct idtab	 pend_ids;	/* async: the same, by id */
 	struct pending	*done_head;	/* async: completed, to collect */
 	struct pending	*done_tail;
 	size_t		 npending;
@@ -146,6 +148,7 @@ struct pending {
 	size_t			 start;	/* its bytes in out: [start, end) */
 	size_t			 end;
 	struct cqlp_result	*result;
+	struct pending		*prev;	/* pending list only */
 	struct pending		*next;
 };
 

@@ -7,7 +7,7 @@ libclient_libcqlproxy_la_SOURCES = \
 	libclient/cqlproxy.h libclient/cqlp-int.h \
 	libclient/sbuf.c libclient/json.c libclient/io.c \
 	libclient/stmt.c libclient/result.c libclient/client.c \
-	libclient/async.c
+	libclient/async.c libclient/idtab.c libclient/idtab.h
 libclient_libcqlproxy_la_CPPFLAGS = -include $(top_builddir)/config.h \
 	-I$(top_srcdir)/libclient
 libclient_libcqlproxy_la_CFLAGS = $(AM_CFLAGS) -fvisibility=default
@@ -65,6 +65,15 @@ tests_client_check_client_LDADD = libclient/libcqlproxy.la $(JANSSON_LIBS) \
 	$(CHECK_LIBS) -lm
 tests_client_check_client_LDFLAGS = $(AM_LDFLAGS) -pthread
 TESTS += tests/client/check_client
+
+check_PROGRAMS += tests/client/check_idtab
+tests_client_check_idtab_SOURCES = tests/client/check_idtab.c \
+	libclient/idtab.c
+tests_client_check_idtab_CPPFLAGS = -include $(top_builddir)/config.h \
+	-I$(top_srcdir)/libclient
+tests_client_check_idtab_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_client_check_idtab_LDADD = $(CHECK_LIBS) -lm
+TESTS += tests/client/check_idtab
 
 check_PROGRAMS += tests/client/check_cqlp_json
 tests_client_check_cqlp_json_SOURCES = tests/client/check_cqlp_json.c \
