@@ -157,6 +157,12 @@ struct request_opts {
 	 * its coordinator...): the plan is just this host.
 	 */
 	struct host	*host;
+	/*
+	 * 0: the request starts now.  Else a clock_now_us reading the caller
+	 * took in this loop turn, just before (with nothing waited for since):
+	 * the latency and the timeout count from it.
+	 */
+	uint64_t	 start_us;
 };
 
 void		 request_opts_default(struct request_opts *);

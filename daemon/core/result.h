@@ -168,7 +168,8 @@ struct result {
 	unsigned int		 speculative;	/* of which speculative */
 	size_t			 nattempts;	/* failed attempts, in order */
 	struct result_attempt	*attempts;
-	uint64_t		 latency_us;	/* from execute to callback */
+	uint64_t		 latency_us;	/* from the start to callback */
+	uint64_t		 done_us;	/* clock_now_us at the callback */
 };
 
 /* A new empty result (kind RES_NONE, CORE_OK). */

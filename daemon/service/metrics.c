@@ -150,6 +150,7 @@ metrics_op_from_name(const char *name)
 	return (METRICS_OP_INVALID);
 }
 
+/* The core's clock_now_us clock and unit: readings of both are mixed. */
 uint64_t
 metrics_now_us(void)
 {

@@ -980,9 +980,20 @@ cqlop_done(struct result *res, void *arg)
 	struct cqlop	*op = arg;
 
 	op->req = NULL;
+	op->r->end_us = res->done_us;
 	cqlop_answer(op, res);
 	result_free(res);
 	cqlop_free(op);
+}
+
+/*
+ * The statement goes out in the turn the request started, nothing waited
+ * for: the core counts from the service's clock reading, not one more.
+ */
+static void
+cqlop_start_now(struct cqlop *op)
+{
+	op->opts.start_us = op->r->start_us;
 }
 
 /* Bind and execute an entry (the query and execute ops). */
@@ -1217,6 +1228,7 @@ op_query(struct creq *r)
 	if (op->values == NULL && op->vtab == NULL && op->keyspace == NULL) {
 		stmt_init(&s, STMT_QUERY);
 		s.query = slice_cstr(cql);
+		cqlop_start_now(op);
 		op->req = cluster_execute(srv->cluster, &s, &op->opts,
 		    cqlop_done, op);
 		return;
@@ -1224,6 +1236,7 @@ op_query(struct creq *r)
 	/* A cached statement runs now: no wait record, no deferred turn. */
 	if ((p = prepared_lookup_n(srv->prepared, op->keyspace, cql,
 	    cqllen)) != NULL) {
+		cqlop_start_now(op);
 		cqlop_run_prepared(op, p);
 		prepared_unref(p);
 		return;
@@ -1340,6 +1353,7 @@ op_execute(struct creq *r)
 	free(op->keyspace);
 	op->keyspace = p->keyspace != NULL ? xstrdup(p->keyspace) : NULL;
 	op->opts.keyspace = op->keyspace;
+	cqlop_start_now(op);
 	cqlop_run_prepared(op, p);
 }
 
@@ -1488,6 +1502,7 @@ op_batch(struct creq *r)
 			op->npending++;
 	}
 	if (op->npending == 0) {
+		cqlop_start_now(op);
 		cqlop_batch_send(op);
 		return;
 	}

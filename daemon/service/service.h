@@ -255,6 +255,7 @@ struct creq {
 	char			*early_msg;
 	json_t			*early_extra;
 	uint64_t		 start_us;
+	uint64_t		 end_us;	/* the core's, or 0: read */
 	void			*state_ptr;	/* the op's */
 	struct jpfield		 fieldbuf[CREQ_FIELDS];
 	char			 idbuf[CREQ_ID];
