@@ -2,7 +2,8 @@
  * idtab.c: request id -> pointer, open addressing with linear probing,
  * kept at most half full.  Removal moves the rest of a probe run back
  * instead of leaving tombstones, so a table that sees millions of ids
- * come and go never needs a rebuild to stay fast.
+ * come and go never needs a rebuild to stay fast; it shrinks again after
+ * a burst.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,26 +56,32 @@ idtab_put(struct idtab_slot *slots, size_t size, uint64_t id, void *p)
 	slots[i].p = p;
 }
 
+/* Move every entry to a table of size slots (a power of two). */
+static int
+idtab_resize(struct idtab *t, size_t size)
+{
+	struct idtab_slot	*slots;
+	size_t			 i;
+
+	if (size > SIZE_MAX / 2 / sizeof *slots ||
+	    (slots = calloc(size, sizeof *slots)) == NULL)
+		return (-1);
+	for (i = 0; i < t->size; i++) {
+		if (t->slots[i].p != NULL)
+			idtab_put(slots, size, t->slots[i].id, t->slots[i].p);
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->size = size;
+	return (0);
+}
+
 int
 idtab_add(struct idtab *t, uint64_t id, void *p)
 {
-	struct idtab_slot	*slots;
-	size_t			 size, i;
-
-	if ((t->used + 1) * 2 > t->size) {
-		size = t->size == 0 ? IDTAB_MIN : t->size * 2;
-		if (size > SIZE_MAX / 2 / sizeof *slots ||
-		    (slots = calloc(size, sizeof *slots)) == NULL)
-			return (-1);
-		for (i = 0; i < t->size; i++) {
-			if (t->slots[i].p != NULL)
-				idtab_put(slots, size, t->slots[i].id,
-				    t->slots[i].p);
-		}
-		free(t->slots);
-		t->slots = slots;
-		t->size = size;
-	}
+	if ((t->used + 1) * 2 > t->size &&
+	    idtab_resize(t, t->size == 0 ? IDTAB_MIN : t->size * 2) != 0)
+		return (-1);
 	idtab_put(t->slots, t->size, id, p);
 	t->used++;
 	return (0);
@@ -108,5 +115,13 @@ idtab_take(struct idtab *t, uint64_t id)
 		t->slots[j].p = NULL;
 		i = j;
 	}
+	/*
+	 * After a burst, give the memory back once the table is an eighth
+	 * full (a quarter after the move, so adds do not resize it straight
+	 * back); if that fails, the big table still works.
+	 */
+	if (t->size > IDTAB_MIN && t->used * 8 < t->size)
+		(void)idtab_resize(t, t->size / 4 < IDTAB_MIN ? IDTAB_MIN :
+		    t->size / 4);
 	return (p);
 }
