@@ -805,10 +805,15 @@ cf_reader(char *str, int num, void *arg)
 	}
 	memcpy(str, ps->line, len + 1);
 
-	/* As inih: an indented line after a key continues that key. */
-	p = ps->line + strspn(ps->line, " \t");
+	/*
+	 * As inih: a line that starts with blank space (any isspace(), \r
+	 * too) after a key continues that key, unless it is blank or a
+	 * comment.
+	 */
+	for (p = ps->line; *p != '\0' && isspace((unsigned char)*p); p++)
+		continue;
 	ps->indented = ps->have_key && p != ps->line && *p != '\0' &&
-	    *p != '\n' && *p != '\r' && *p != ';' && *p != '#';
+	    *p != ';' && *p != '#';
 	if (!ps->indented && *p == '[' && (e = strchr(p, ']')) != NULL) {
 		ps->have_key = 0;
 		snprintf(name, sizeof name, "%.*s", (int)(e - p - 1), p + 1);
@@ -818,6 +823,28 @@ cf_reader(char *str, int num, void *arg)
 	return (str);
 }
 
+/*
+ * inih drops a "; comment" after blank space on a key's line but not on
+ * its continuation lines (Debian's inih 55): drop it there too, so that
+ * both read alike.  A copy to free, or NULL if there is none.
+ */
+static char *
+cf_uncomment(const char *value)
+{
+	size_t	i, n;
+
+	for (i = 0; value[i] != '\0'; i++) {
+		if (i > 0 && value[i] == ';' &&
+		    isspace((unsigned char)value[i - 1]))
+			break;
+	}
+	if (value[i] == '\0')
+		return (NULL);
+	for (n = i; n > 0 && isspace((unsigned char)value[n - 1]); n--)
+		continue;
+	return (xstrndup(value, n));
+}
+
 static int
 cf_handler(void *arg, const char *section, const char *name,
     const char *value)
@@ -825,7 +852,7 @@ cf_handler(void *arg, const char *section, const char *name,
 	struct cf_parse		*ps = arg;
 	const struct cf_key	*k;
 	const char		*r;
-	char			 why[256];
+	char			 why[256], *uncommented = NULL;
 
 	ps->have_key = 1;
 	if (*section == '\0') {
@@ -843,6 +870,8 @@ cf_handler(void *arg, const char *section, const char *name,
 		    name);
 		return (0);
 	}
+	if (ps->indented && (uncommented = cf_uncomment(value)) != NULL)
+		value = uncommented;
 	if ((r = cf_set(ps->cfg, k, value, ps->indented, why,
 	    sizeof why)) != NULL) {
 		if (k->type == CF_LIST)
@@ -850,8 +879,10 @@ cf_handler(void *arg, const char *section, const char *name,
 		else
 			cf_error(ps, "bad value for %s: \"%s\": %s", name, value,
 			    r);
+		free(uncommented);
 		return (0);
 	}
+	free(uncommented);
 	return (1);
 }
 

@@ -129,6 +129,22 @@ START_TEST(test_lists)
 	ck_assert_uint_eq(c->deny_hosts.n, 1);
 	ck_assert_str_eq(c->deny_hosts.v[0], "b");
 	config_free(c);
+
+	/*
+	 * A "; comment" after blank space ends a continuation line as it
+	 * ends a key's line (inih leaves it there); a line indented with
+	 * \r or \f continues the key too, as inih reads it.
+	 */
+	c = load("[cluster]\ncontact_points = 10.0.0.1 ; first\n"
+	    "    10.0.0.2 ; the second; and\n\t10.0.0.3\t;x\n"
+	    " \r 10.0.0.4 ;5\n");
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_uint_eq(c->contact_points.n, 4);
+	ck_assert_str_eq(c->contact_points.v[0], "10.0.0.1");
+	ck_assert_str_eq(c->contact_points.v[1], "10.0.0.2");
+	ck_assert_str_eq(c->contact_points.v[2], "10.0.0.3");
+	ck_assert_str_eq(c->contact_points.v[3], "10.0.0.4");
+	config_free(c);
 }
 END_TEST
 
@@ -194,6 +210,9 @@ START_TEST(test_errors)
 	    "t.conf:3: syntax error (expected [section] or key = value)");
 	ck_load_err("[cluster]\nport = 1\n  local_dc = x\n",
 	    "t.conf:3: indented line continues port, which is not a list");
+	/* Indented with a carriage return: still a continuation (fuzz). */
+	ck_load_err("[cluster]\nlocal_dc =\n; c\n \r   dc2 ; x\n",
+	    "t.conf:4: indented line continues local_dc, which is not a list");
 	/* The first error is the one reported. */
 	ck_load_err("[cluster]\nport = 0\nbogus = 1\n",
 	    "t.conf:2: bad value for port: \"0\": out of range (1 to 65535)");
