@@ -1089,7 +1089,12 @@ config_dump(const struct config *cfg, struct wbuf *w)
 			free(v);
 			v = xstrdup("********");
 		}
-		xasprintf(&line, "%s = %s\n", k->name, v);
+		/*
+		 * "; x" after the blank would read back as a comment: a value
+		 * that starts with ";" follows the "=" at once.
+		 */
+		xasprintf(&line, "%s =%s%s\n", k->name, *v == ';' ? "" : " ",
+		    v);
 		wbuf_raw(w, line, strlen(line));
 		free(line);
 		free(v);

@@ -272,8 +272,8 @@ START_TEST(test_dump)
 	char		*d;
 
 	c = load("[cluster]\ncontact_points = a, b:1\nrequest_timeout = "
-	    "1500ms\n[listen]\nmax_line_length = 3000\nsocket_mode = 600\n"
-	    "[auth]\nusername = u\npassword = secret\n");
+	    "1500ms\nlocal_dc =;dc ; c\n[listen]\nmax_line_length = 3000\n"
+	    "socket_mode = 600\n[auth]\nusername =;u\npassword = secret\n");
 	ck_assert_msg(c != NULL, "%s", err);
 	d = dump(c);
 	ck_assert_ptr_null(strstr(d, "secret"));
@@ -283,6 +283,10 @@ START_TEST(test_dump)
 	ck_assert_ptr_nonnull(strstr(d, "\nmax_line_length = 3000\n"));
 	ck_assert_ptr_nonnull(strstr(d, "\nsocket_mode = 0600\n"));
 	ck_assert_ptr_nonnull(strstr(d, "\nreconnect_max_delay = 10m\n"));
+	/* A value that starts with ";" is not taken for a comment (fuzz). */
+	ck_assert_str_eq(c->local_dc, ";dc");
+	ck_assert_ptr_nonnull(strstr(d, "\nlocal_dc =;dc\n"));
+	ck_assert_ptr_nonnull(strstr(d, "\nusername =;u\n"));
 	ck_assert(strncmp(d, "[cluster]\n", 10) == 0);
 	/* The dump is itself a configuration file that reads back. */
 	back = load(d);
