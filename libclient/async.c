@@ -128,7 +128,7 @@ cqlp_async_fd(struct cqlp *c)
 {
 	int64_t	deadline = io_now() + c->timeout_ms;
 
-	if (client_ensure(c, deadline, c->npending == 0) != CQLP_OK)
+	if (client_ensure(c, deadline, c->pend_head == NULL) != CQLP_OK)
 		return (-1);
 	if (c->need_use && client_restore(c, deadline) != CQLP_OK)
 		return (-1);
@@ -141,6 +141,12 @@ submit(struct cqlp *c, struct sbuf *sb, uint64_t id, void *udata)
 {
 	struct pending	*p;
 
+	/* A child queues nothing behind its parent's requests. */
+	client_check_fork(c);
+	if (!sb->err && client_check_text(c, sb) != CQLP_OK) {
+		sbuf_free(sb);
+		return (0);
+	}
 	if (sb->err || (p = calloc(1, sizeof *p)) == NULL) {
 		sbuf_free(sb);
 		client_set_error(c, CQLP_ERR_NOMEM, "out of memory");
@@ -238,9 +244,10 @@ cqlp_async_flush(struct cqlp *c)
 	ssize_t	n;
 	int	saved;
 
+	client_check_fork(c);
 	if (c->out.len == 0)
 		return (CQLP_OK);
-	if (c->fd == -1 || c->pid != getpid())
+	if (c->fd == -1)
 		return (client_set_error(c, CQLP_ERR_CLOSED,
 		    "not connected: call cqlp_async_fd()"));
 	while (c->out.len > 0) {
@@ -277,7 +284,8 @@ cqlp_async_read(struct cqlp *c)
 	struct pending		*p;
 	int			 rv, eof, saved;
 
-	if (c->fd == -1 || c->pid != getpid())
+	client_check_fork(c);
+	if (c->fd == -1)
 		return (client_set_error(c, CQLP_ERR_CLOSED,
 		    "not connected: call cqlp_async_fd()"));
 	eof = client_fill(c, &saved) < 0;

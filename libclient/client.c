@@ -21,6 +21,13 @@
 
 #define READ_CHUNK	65536
 
+/*
+ * A call whose timeout is also sent to the daemon waits this much longer
+ * than it, so the daemon's "timeout" answer wins the race with the
+ * library's own deadline.
+ */
+#define CLIENT_TIMEOUT_GRACE_MS	100
+
 static const char *const errnames[] = {
 	[CQLP_OK] = "ok",
 	[CQLP_ERR_SERVER] = "server",
@@ -133,6 +140,7 @@ cqlp_open(const char *path)
 		return (NULL);
 	}
 	c->fd = -1;
+	c->pid = getpid();
 	c->refs = 1;
 	c->next_id = 1;
 	c->timeout_ms = CQLP_DEFAULT_TIMEOUT_MS;
@@ -318,6 +326,41 @@ client_drain(struct cqlp *c)
 		client_disconnect(c);
 }
 
+/*
+ * In a child of fork(), the connection and the queued requests are the
+ * parent's: drop them (close only) before anything else.  The handle's
+ * process is noted at open, not at connect, so requests queued while not
+ * connected are never sent by a child either.
+ */
+void
+client_check_fork(struct cqlp *c)
+{
+	if (c->pid == getpid())
+		return;
+	async_forget(c);
+	client_disconnect(c);
+	c->pid = getpid();
+}
+
+/*
+ * Refuse a request line that is not UTF-8 before it goes out: the daemon
+ * would answer bad_json without an id, matching no request.
+ */
+enum cqlp_err
+client_check_text(struct cqlp *c, const struct sbuf *sb)
+{
+	size_t	bad, from;
+
+	if ((bad = utf8_check(sb->p, sb->len)) == sb->len)
+		return (CQLP_OK);
+	from = bad > 24 ? bad - 24 : 0;
+	while (from < bad && ((unsigned char)sb->p[from] & 0xc0) == 0x80)
+		from++;
+	return (client_set_error(c, CQLP_ERR_INVALID, "text is not valid "
+	    "UTF-8: byte 0x%02x after \"%.*s\"", (unsigned char)sb->p[bad],
+	    (int)(bad - from), sb->p + from));
+}
+
 /* Say plainly that the daemon is not there, and where it was looked for. */
 static enum cqlp_err
 connect_error(struct cqlp *c, enum cqlp_err e, int saved)
@@ -342,11 +385,7 @@ client_ensure(struct cqlp *c, int64_t deadline, int drain)
 	if (c->closed)
 		return (client_set_error(c, CQLP_ERR_INVALID,
 		    "the handle was closed"));
-	if (c->pid != 0 && c->pid != getpid()) {
-		async_forget(c);
-		client_disconnect(c);
-		c->pid = 0;
-	}
+	client_check_fork(c);
 	if (c->fd != -1 && drain)
 		client_drain(c);
 	if (c->fd != -1 && !drain && io_peer_closed(c->fd)) {
@@ -531,13 +570,18 @@ roundtrip(struct cqlp *c, const struct sbuf *sb, uint64_t id,
 		client_set_error(c, CQLP_ERR_NOMEM, "out of memory");
 		return (NULL);
 	}
-	if (c->npending > 0) {
+	if (client_check_text(c, sb) != CQLP_OK)
+		return (NULL);
+	client_check_fork(c);
+	/* Completions not yet collected are no obstacle: nothing is owed. */
+	if (c->pend_head != NULL) {
 		client_set_error(c, CQLP_ERR_BUSY,
-		    "async requests are pending on this handle");
+		    "async requests are in flight on this handle");
 		return (NULL);
 	}
-	deadline = io_now() + (ri->timeout_ms > 0 ? ri->timeout_ms :
-	    c->timeout_ms);
+	/* The daemon's own timeout answer, with its details, comes first. */
+	deadline = io_now() + (ri->timeout_ms > 0 ?
+	    (int64_t)ri->timeout_ms + CLIENT_TIMEOUT_GRACE_MS : c->timeout_ms);
 	for (attempt = 0;; attempt++) {
 		if (client_ensure(c, deadline, 1) != CQLP_OK)
 			return (NULL);

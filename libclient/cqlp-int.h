@@ -44,6 +44,12 @@ void	 sbuf_consume(struct sbuf *, size_t);
 char	*sbuf_steal(struct sbuf *);
 char	*lc_strdup(const char *);
 char	*lc_strndup(const char *, size_t);
+/* Offset of the first byte that is not valid UTF-8, or n. */
+size_t	 utf8_check(const char *, size_t);
+/* A double as JSON text, whatever the locale: the length, or -1. */
+int	 lc_dtoa(char *, size_t, double);
+/* The whole of s as a double, whatever the locale: 0, or -1. */
+int	 lc_strtod(const char *, double *, int *erange);
 
 /* json.c */
 
@@ -112,7 +118,7 @@ struct pending;
 struct cqlp {
 	char		*path;
 	int		 fd;
-	pid_t		 pid;		/* process that made fd */
+	pid_t		 pid;		/* process owning fd and requests */
 	int		 timeout_ms;
 	int		 numbers_as_strings;
 	size_t		 max_answer;
@@ -159,6 +165,10 @@ enum cqlp_err	 client_set_error(struct cqlp *, enum cqlp_err,
 void		 client_set_server_error(struct cqlp *, const struct jnode *);
 void		 client_clear_error(struct cqlp *);
 void		 client_disconnect(struct cqlp *);
+/* In a child of fork(): forget the parent's connection and requests. */
+void		 client_check_fork(struct cqlp *);
+/* CQLP_OK, or CQLP_ERR_INVALID (set) when the line is not UTF-8. */
+enum cqlp_err	 client_check_text(struct cqlp *, const struct sbuf *);
 /*
  * Connect if not connected, after checking for fork and a closed peer;
  * drain: the connection has no requests of ours outstanding, so waiting

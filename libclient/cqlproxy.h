@@ -26,8 +26,13 @@
  * fork(): a child never uses its parent's connection.  The first call in
  * the child notices the changed pid, drops the inherited descriptor (close
  * only: the parent's connection is left intact) and connects anew.  Async
- * requests the parent had pending complete in the child with
- * CQLP_ERR_CLOSED.
+ * requests the parent had queued or in flight complete in the child with
+ * CQLP_ERR_CLOSED and are never sent by it.
+ *
+ * Text: CQL, strings and JSON given to the library must be UTF-8 (the
+ * protocol's); other bytes are refused with CQLP_ERR_INVALID before
+ * anything is sent.  Doubles are written and read in the C locale's form
+ * whatever setlocale() the program made.
  *
  * Reconnection: before sending, the library checks that the connection is
  * still open; a connection closed since the last call (daemon restarted) is
@@ -47,7 +52,8 @@
  * Timeouts: every blocking call is bounded by the handle's timeout
  * (cqlp_set_timeout(), default 30 s; connect, write and read together) or
  * the statement's own (cqlp_stmt_set_timeout(), which is also sent to the
- * daemon as the request's timeout).  After CQLP_ERR_TIMEOUT the connection
+ * daemon as the request's timeout; the call waits 100 ms more, so the
+ * daemon's "timeout" error is what reports a slow cluster).  After CQLP_ERR_TIMEOUT the connection
  * stays usable: the late answer is recognised by its id and dropped.
  *
  * SIGPIPE: never raised by the library (it writes with MSG_NOSIGNAL).
@@ -90,7 +96,7 @@ enum cqlp_err {
 	CQLP_ERR_NULL,		/* accessor: the value is null */
 	CQLP_ERR_TYPE,		/* accessor: the value is not of that type */
 	CQLP_ERR_RANGE,		/* accessor: the value does not fit */
-	CQLP_ERR_BUSY,		/* blocking call while async requests are pending */
+	CQLP_ERR_BUSY,		/* blocking call while async requests are in flight */
 	CQLP_ERR_AGAIN		/* async: nothing more to do now */
 };
 
@@ -283,8 +289,9 @@ const char	*cqlp_get_json(struct cqlp_result *, size_t col);
  * CQLP_ERR_CLOSED the connection is gone: the requests already (partly)
  * written complete with CQLP_ERR_CLOSED; take the old descriptor out of
  * the loop and call cqlp_async_fd() again, which reconnects and sends
- * the requests not yet written.  Blocking calls on a handle with pending
- * async requests fail with CQLP_ERR_BUSY.
+ * the requests not yet written.  Blocking calls on a handle with async
+ * requests in flight (submitted, not yet completed) fail with
+ * CQLP_ERR_BUSY.
  */
 int		 cqlp_async_fd(struct cqlp *);
 /* Queue a request: its id (> 0), or 0 on error (see cqlp_errno). */

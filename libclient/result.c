@@ -380,9 +380,10 @@ cqlp_get_double(struct cqlp_result *r, size_t col, double *out)
 {
 	const struct jnode	*v = cell(r, col);
 	const char		*s;
-	char			*buf, *ep;
+	char			*buf;
 	double			 d;
 	size_t			 n;
+	int			 rv, erange;
 
 	if (v == NULL)
 		return (CQLP_ERR_INVALID);
@@ -416,10 +417,11 @@ cqlp_get_double(struct cqlp_result *r, size_t col, double *out)
 	}
 	if ((buf = lc_strndup(s, n)) == NULL)
 		return (CQLP_ERR_NOMEM);
-	errno = 0;
-	d = strtod(buf, &ep);
+	rv = lc_strtod(buf, &d, &erange);
 	free(buf);
-	if (errno == ERANGE && isinf(d))
+	if (rv != 0)
+		return (CQLP_ERR_TYPE);
+	if (erange && isinf(d))
 		return (CQLP_ERR_RANGE);
 	*out = d;
 	return (CQLP_OK);

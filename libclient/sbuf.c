@@ -1,8 +1,12 @@
 /*
  * sbuf.c: growable strings for building request lines and collecting
  * answer bytes.  A library must not exit on a failed allocation, so the
- * failure is remembered in the buffer and reported by the caller.
+ * failure is remembered in the buffer and reported by the caller.  Also
+ * the text helpers around them: UTF-8 checking, and doubles written and
+ * read the same whatever locale the program chose.
  */
+#include <errno.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,4 +209,88 @@ lc_strndup(const char *s, size_t n)
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return (p);
+}
+
+/*
+ * Offset of the first byte of s that does not start a valid UTF-8
+ * sequence (overlong forms, surrogates and code points past U+10FFFF
+ * included), or n.  The daemon refuses such a line as bad_json without
+ * an id, which no request could then be matched with.
+ */
+size_t
+utf8_check(const char *s, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, len, k;
+	unsigned		 cp;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (p[i] >= 0xc2 && p[i] <= 0xdf) {
+			len = 2;
+			cp = p[i] & 0x1f;
+		} else if (p[i] >= 0xe0 && p[i] <= 0xef) {
+			len = 3;
+			cp = p[i] & 0x0f;
+		} else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
+			len = 4;
+			cp = p[i] & 0x07;
+		} else
+			return (i);
+		if (n - i < len)
+			return (i);
+		for (k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return (i);
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+			return (i);
+		i += len;
+	}
+	return (n);
+}
+
+/*
+ * A double as JSON text ("%.17g" reads back exactly) in the C locale:
+ * a program that called setlocale() may have a decimal comma, which
+ * would turn 2.5 into two values.  The length, or -1.
+ */
+int
+lc_dtoa(char *buf, size_t len, double v)
+{
+	locale_t	cloc, old;
+	int		n;
+
+	if ((cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)) ==
+	    (locale_t)0)
+		return (-1);
+	old = uselocale(cloc);
+	n = snprintf(buf, len, "%.17g", v);
+	uselocale(old);
+	freelocale(cloc);
+	return (n < 0 || (size_t)n >= len ? -1 : n);
+}
+
+/* strtod in the C locale (JSON numbers have a decimal point). */
+int
+lc_strtod(const char *s, double *out, int *erange)
+{
+	locale_t	cloc, old;
+	char		*end;
+
+	if ((cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)) ==
+	    (locale_t)0)
+		return (-1);
+	old = uselocale(cloc);
+	errno = 0;
+	*out = strtod(s, &end);
+	*erange = errno == ERANGE;
+	uselocale(old);
+	freelocale(cloc);
+	return (end == s || *end != '\0' ? -1 : 0);
 }

@@ -209,7 +209,10 @@ cqlp_bind_int64(struct cqlp_stmt *s, int64_t v)
 	return (bind_raw(s, buf, (size_t)n));
 }
 
-/* Doubles with 17 digits read back to the same double; NaN as the daemon's strings. */
+/*
+ * Doubles with 17 digits read back to the same double (written in the C
+ * locale); NaN and infinities as the daemon's strings.
+ */
 enum cqlp_err
 cqlp_bind_double(struct cqlp_stmt *s, double v)
 {
@@ -221,7 +224,8 @@ cqlp_bind_double(struct cqlp_stmt *s, double v)
 	if (isinf(v))
 		return (v > 0 ? bind_raw(s, "\"Infinity\"", 10) :
 		    bind_raw(s, "\"-Infinity\"", 11));
-	n = snprintf(buf, sizeof buf, "%.17g", v);
+	if ((n = lc_dtoa(buf, sizeof buf, v)) < 0)
+		return (CQLP_ERR_NOMEM);
 	return (bind_raw(s, buf, (size_t)n));
 }
 
@@ -543,8 +547,10 @@ raw_request(struct sbuf *sb, const char *json, uint64_t id, int nas,
 	if ((idem = jnode_get(doc.root, "idempotent")) != NULL &&
 	    idem->type == J_TRUE)
 		ri->safe = 1;
+	/* An integer the daemon takes (up to a day); else its default. */
 	if ((tmo = jnode_get(doc.root, "timeout_ms")) != NULL &&
-	    tmo->type == J_NUMBER)
+	    tmo->type == J_NUMBER && tmo->rawlen <= 8 &&
+	    strspn(tmo->raw, "0123456789") == tmo->rawlen)
 		ri->timeout_ms = atoi(tmo->raw);
 	open = strchr(json, '{');
 	close = strrchr(json, '}');

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,9 @@
 #define EXIT_USAGE	2
 #define EXIT_NODAEMON	3
 #define EXIT_OTHER	4
+
+/* The daemon takes timeout_ms up to a day (docs/protocol.md). */
+#define MAX_TIMEOUT_MS	86400000
 
 enum format {
 	F_AUTO,
@@ -51,6 +55,24 @@ usage(void)
 "                [--numbers-as-strings] [--keep-going] [-q]\n"
 "                [-e CQL | -f file | -r request]\n");
 	exit(EXIT_USAGE);
+}
+
+/* A number option from lo to hi, else a usage error. */
+static int
+number(const char *arg, const char *what, long lo, long hi)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end != '\0' || errno == ERANGE || v < lo ||
+	    v > hi) {
+		fprintf(stderr, "cqlproxy: %s must be a number from %ld to "
+		    "%ld, not \"%s\"\n", what, lo, hi, arg);
+		exit(EXIT_USAGE);
+	}
+	return ((int)v);
 }
 
 /* The exit status that a library error stands for. */
@@ -85,6 +107,15 @@ fail(struct cli *cl, const char *what)
 	if (st > cl->status || cl->status == 0)
 		cl->status = st;
 	return (st);
+}
+
+/* A column's name; "" when a (broken) answer gives none. */
+static const char *
+col_name(const struct cqlp_result *r, size_t i)
+{
+	const char	*s = cqlp_result_column_name(r, i);
+
+	return (s != NULL ? s : "");
 }
 
 /* Characters on screen for UTF-8 text (code points; good enough). */
@@ -182,7 +213,7 @@ print_table(struct cli *cl, struct cqlp_result *r)
 		return (-1);
 	}
 	for (i = 0; i < ncol; i++) {
-		w[i] = width(cqlp_result_column_name(r, i));
+		w[i] = width(col_name(r, i));
 		right[i] = is_numeric_type(cqlp_result_column_type(r, i));
 	}
 	while ((rv = cqlp_result_next(r)) == 1) {
@@ -204,7 +235,7 @@ print_table(struct cli *cl, struct cqlp_result *r)
 	if (!cl->quiet)
 		putchar('\n');
 	for (i = 0; i < ncol; i++)
-		print_cell(cqlp_result_column_name(r, i), w[i], i == 0, 0);
+		print_cell(col_name(r, i), w[i], i == 0, 0);
 	putchar('\n');
 	print_sep(w, ncol);
 	for (j = 0; j < nrows; j++) {
@@ -247,17 +278,20 @@ put_json_string(const char *s)
 static int
 print_json(struct cli *cl, struct cqlp_result *r)
 {
-	size_t	ncol = cqlp_result_ncolumns(r), i;
-	int	rv;
+	size_t		 ncol = cqlp_result_ncolumns(r), i;
+	const char	*v;
+	int		 rv;
 
 	while ((rv = cqlp_result_next(r)) == 1) {
 		putchar('{');
 		for (i = 0; i < ncol; i++) {
 			if (i > 0)
 				fputs(", ", stdout);
-			put_json_string(cqlp_result_column_name(r, i));
+			put_json_string(col_name(r, i));
 			fputs(": ", stdout);
-			fputs(cqlp_get_json(r, i), stdout);
+			/* A row shorter than its columns: the rest is null. */
+			v = cqlp_get_json(r, i);
+			fputs(v != NULL ? v : "null", stdout);
 		}
 		fputs("}\n", stdout);
 	}
@@ -299,7 +333,7 @@ print_csv(struct cli *cl, struct cqlp_result *r, int header)
 		for (i = 0; i < ncol; i++) {
 			if (i > 0)
 				putchar(',');
-			s = cqlp_result_column_name(r, i);
+			s = col_name(r, i);
 			put_csv(s, strlen(s));
 		}
 		putchar('\n');
@@ -400,7 +434,7 @@ run_raw(struct cli *cl, const char *json)
 
 /* Feed a stream by lines, so each statement runs once it is complete. */
 static int
-run_stream(struct cli *cl, FILE *fp)
+run_stream(struct cli *cl, FILE *fp, const char *name)
 {
 	struct split	*sp = split_new();
 	char		*line = NULL;
@@ -412,6 +446,13 @@ run_stream(struct cli *cl, FILE *fp)
 		return (-1);
 	while (rv == 0 && (n = getline(&line, &cap, fp)) != -1)
 		rv = split_feed(sp, line, (size_t)n, run_one, cl);
+	/* A read error is not the end of the script: run nothing more. */
+	if (rv == 0 && ferror(fp)) {
+		fprintf(stderr, "cqlproxy: %s: %s\n", name, strerror(errno));
+		if (cl->status < EXIT_USAGE)
+			cl->status = EXIT_USAGE;
+		rv = -1;
+	}
 	if (rv == 0)
 		rv = split_finish(sp, run_one, cl);
 	free(line);
@@ -470,7 +511,7 @@ main(int argc, char **argv)
 	const char	*raw = NULL;
 	struct split	*sp;
 	FILE		*fp;
-	char		*end;
+	struct cqlp_stmt *check;
 	int		 ch, nas = 0, rv, n;
 
 	memset(&cl, 0, sizeof cl);
@@ -493,9 +534,8 @@ main(int argc, char **argv)
 			raw = optarg;
 			break;
 		case 't':
-			cl.timeout_ms = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || cl.timeout_ms <= 0)
-				usage();
+			cl.timeout_ms = number(optarg, "--timeout", 1,
+			    MAX_TIMEOUT_MS);
 			break;
 		case 'c':
 			cl.consistency = optarg;
@@ -516,9 +556,8 @@ main(int argc, char **argv)
 			cl.values = optarg;
 			break;
 		case 'P':
-			cl.page_size = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || cl.page_size <= 0)
-				usage();
+			cl.page_size = number(optarg, "--page-size", 1,
+			    INT_MAX);
 			break;
 		case 'N':
 			nas = 1;
@@ -551,9 +590,26 @@ main(int argc, char **argv)
 			    "statement\n");
 			return (EXIT_USAGE);
 		}
+		/* A usage error whether or not the daemon is there. */
+		if ((check = cqlp_stmt_new(exec)) == NULL)
+			return (EXIT_OTHER);
+		if (cqlp_stmt_set_values(check, cl.values) != CQLP_OK) {
+			fprintf(stderr, "cqlproxy: --values must be a JSON "
+			    "array or object\n");
+			cqlp_stmt_free(check);
+			return (EXIT_USAGE);
+		}
+		cqlp_stmt_free(check);
 	}
 	if (cl.format == F_AUTO)
 		cl.format = isatty(STDOUT_FILENO) ? F_TABLE : F_JSON;
+	/* A file that cannot be opened is a usage error, daemon or not. */
+	fp = stdin;
+	if (file != NULL && strcmp(file, "-") != 0 &&
+	    (fp = fopen(file, "r")) == NULL) {
+		fprintf(stderr, "cqlproxy: %s: %s\n", file, strerror(errno));
+		return (EXIT_USAGE);
+	}
 
 	if ((cl.c = cqlp_open(sock)) == NULL) {
 		fprintf(stderr, "cqlproxy: out of memory\n");
@@ -576,17 +632,10 @@ main(int argc, char **argv)
 		run_raw(&cl, raw);
 	else if (exec != NULL)
 		run_text(&cl, exec);
-	else if (file != NULL && strcmp(file, "-") != 0) {
-		if ((fp = fopen(file, "r")) == NULL) {
-			fprintf(stderr, "cqlproxy: %s: %s\n", file,
-			    strerror(errno));
-			cqlp_close(cl.c);
-			return (EXIT_USAGE);
-		}
-		run_stream(&cl, fp);
+	else
+		run_stream(&cl, fp, fp == stdin ? "standard input" : file);
+	if (fp != stdin)
 		fclose(fp);
-	} else
-		run_stream(&cl, stdin);
 	cqlp_close(cl.c);
 	if (fflush(stdout) == EOF && cl.status == 0)
 		cl.status = EXIT_OTHER;

@@ -1,10 +1,13 @@
 /*
  * split.c: the cqlproxy command's statement splitter (see split.h).  A
  * small state machine over bytes; the state survives between pieces so a
- * string or comment may span lines.
+ * string or comment may span lines.  Words of code are followed just
+ * enough to know a BEGIN BATCH ... APPLY BATCH block, whose inner `;`
+ * belong to the one statement.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "split.h"
 
@@ -17,6 +20,14 @@ enum split_state {
 	S_BLOCK_COMMENT		/* in a block comment */
 };
 
+/* Where a statement is in a batch block. */
+enum split_batch {
+	B_NONE,
+	B_BEGIN,		/* first word BEGIN: BATCH may follow */
+	B_INSIDE,		/* after BEGIN [UNLOGGED | COUNTER] BATCH */
+	B_APPLIED		/* after APPLY BATCH: `;` ends it again */
+};
+
 struct split {
 	enum split_state  state;
 	char		 *buf;
@@ -24,6 +35,11 @@ struct split {
 	size_t		  cap;
 	int		  code;	/* buf holds something besides blanks/comments */
 	int		  err;
+	char		  word[16];	/* the word of code being read */
+	size_t		  wlen;
+	int		  nwords;	/* words of code in this statement */
+	enum split_batch  batch;
+	int		  apply;	/* inside a batch, the last word was APPLY */
 };
 
 struct split *
@@ -60,6 +76,41 @@ put(struct split *sp, char c)
 	sp->buf[sp->len] = '\0';
 }
 
+static int
+is_word_char(char c)
+{
+	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_');
+}
+
+/* A word of code ended: follow BEGIN ... BATCH and APPLY BATCH. */
+static void
+word_end(struct split *sp)
+{
+	const char	*w = sp->word;
+
+	if (sp->wlen == 0)
+		return;
+	if (sp->wlen >= sizeof sp->word)
+		w = "";			/* longer than any keyword */
+	else
+		sp->word[sp->wlen] = '\0';
+	if (sp->nwords == 0 && strcasecmp(w, "BEGIN") == 0)
+		sp->batch = B_BEGIN;
+	else if (sp->batch == B_BEGIN) {
+		if (strcasecmp(w, "BATCH") == 0)
+			sp->batch = B_INSIDE;
+		else if (strcasecmp(w, "UNLOGGED") != 0 &&
+		    strcasecmp(w, "COUNTER") != 0)
+			sp->batch = B_NONE;
+	} else if (sp->batch == B_INSIDE && sp->apply &&
+	    strcasecmp(w, "BATCH") == 0)
+		sp->batch = B_APPLIED;
+	sp->apply = sp->batch == B_INSIDE && strcasecmp(w, "APPLY") == 0;
+	sp->nwords++;
+	sp->wlen = 0;
+}
+
 /* Hand over the statement collected so far, if it holds any code. */
 static int
 emit(struct split *sp, split_cb cb, void *arg)
@@ -82,6 +133,10 @@ emit(struct split *sp, split_cb cb, void *arg)
 	}
 	sp->len = 0;
 	sp->code = 0;
+	sp->wlen = 0;
+	sp->nwords = 0;
+	sp->batch = B_NONE;
+	sp->apply = 0;
 	if (sp->buf != NULL)
 		sp->buf[0] = '\0';
 	return (rv);
@@ -99,7 +154,13 @@ split_feed(struct split *sp, const char *p, size_t n, split_cb cb, void *arg)
 		next = i + 1 < n ? p[i + 1] : '\0';
 		switch (sp->state) {
 		case S_CODE:
-			if (c == ';') {
+			if (is_word_char(c)) {
+				if (sp->wlen < sizeof sp->word)
+					sp->word[sp->wlen] = c;
+				sp->wlen++;
+			} else
+				word_end(sp);
+			if (c == ';' && sp->batch != B_INSIDE) {
 				if ((rv = emit(sp, cb, arg)) != 0)
 					return (rv);
 				continue;
@@ -163,6 +224,7 @@ split_feed(struct split *sp, const char *p, size_t n, split_cb cb, void *arg)
 int
 split_finish(struct split *sp, split_cb cb, void *arg)
 {
+	word_end(sp);
 	sp->state = S_CODE;
 	return (emit(sp, cb, arg));
 }

@@ -2,7 +2,8 @@
  * split.h: cutting CQL text into statements at `;`, as cqlsh does: a `;`
  * inside a 'string' (with '' escapes), a "quoted identifier", a $$string$$
  * or a comment (-- and // to the end of the line, block comments) does
- * not end a statement.  Text is fed in pieces (lines as they arrive), so
+ * not end a statement, nor does one between BEGIN [UNLOGGED | COUNTER]
+ * BATCH and APPLY BATCH (the statements of a batch).  Text is fed in pieces (lines as they arrive), so
  * statements run as soon as they are complete.
  */
 #ifndef CQLP_SPLIT_H

@@ -9,6 +9,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -810,6 +811,261 @@ START_TEST(test_backlog_full_timeout)
 }
 END_TEST
 
+/*
+ * A locale with a decimal comma for the numbers test: one the system has,
+ * else one made with localedef in dir (LOCPATH).  0 if there is none.
+ */
+static int
+comma_locale(const char *dir)
+{
+	static const char *const names[] = { "de_DE.UTF-8", "de_DE.utf8",
+	    "fr_FR.UTF-8", "fr_FR.utf8", "de_DE", NULL };
+	char	cmd[256];
+	int	i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if (setlocale(LC_NUMERIC, names[i]) != NULL &&
+		    *localeconv()->decimal_point == ',')
+			return (1);
+	}
+	snprintf(cmd, sizeof cmd, "localedef -i de_DE -f UTF-8 "
+	    "%s/de_DE.UTF-8 >/dev/null 2>&1", dir);
+	if (system(cmd) != 0)
+		return (0);
+	setenv("LOCPATH", dir, 1);
+	return (setlocale(LC_NUMERIC, "de_DE.UTF-8") != NULL &&
+	    *localeconv()->decimal_point == ',');
+}
+
+/* Doubles go out and come back the same under a decimal-comma locale. */
+START_TEST(test_locale_numbers)
+{
+	struct cqlp		*c = cqlp_open(fk.path);
+	struct cqlp_stmt	*s = cqlp_stmt_new("INSERT d");
+	struct cqlp_result	*r;
+	char			 dir[] = "/tmp/cqlp-loc.XXXXXX", cmd[64];
+	char			*last;
+	double			 d;
+	int			 have;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	have = comma_locale(dir);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	(void)system(cmd);
+	if (!have) {
+		fprintf(stderr, "test_locale_numbers: no decimal-comma "
+		    "locale, not tested\n");
+		cqlp_stmt_free(s);
+		cqlp_close(c);
+		return;
+	}
+	ck_assert_int_eq(cqlp_bind_double(s, 2.5), CQLP_OK);
+	ck_assert_int_eq(cqlp_bind_int64(s, 7), CQLP_OK);
+	r = cqlp_exec(c, s);
+	ck_assert_ptr_nonnull(r);
+	cqlp_result_free(r);
+	last = fake_last(&fk);
+	ck_assert_ptr_nonnull(strstr(last, "\"values\":[2.5,7]"));
+	free(last);
+	r = cqlp_query(c, "SELECT types", NULL);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(cqlp_result_next(r), 1);
+	ck_assert_int_eq(cqlp_get_double(r, 4, &d), CQLP_OK);
+	ck_assert(d == 1.5e300);
+	ck_assert_int_eq(cqlp_get_double(r, 3, &d), CQLP_OK);
+	ck_assert(d == -1500.0);
+	cqlp_result_free(r);
+	cqlp_stmt_free(s);
+	cqlp_close(c);
+}
+END_TEST
+
+/*
+ * Text that is not UTF-8 is refused before it is sent: the daemon would
+ * answer bad_json without an id, and an async request would never end.
+ */
+START_TEST(test_bad_utf8)
+{
+	struct cqlp		*c = cqlp_open(fk.path);
+	struct cqlp_stmt	*s;
+	struct cqlp_result	*r;
+	static const char *const bad[] = { "caf\xe9", "\xc0\xaf",
+	    "\xed\xa0\x80", "\xf4\x90\x80\x80", "ab\xe2\x82", NULL };
+	char			 cql[64];
+	int			 i;
+
+	for (i = 0; bad[i] != NULL; i++) {
+		snprintf(cql, sizeof cql, "SELECT '%s'", bad[i]);
+		ck_assert_ptr_null(cqlp_query(c, cql, NULL));
+		ck_assert_int_eq(cqlp_errno(c), CQLP_ERR_INVALID);
+		ck_assert_ptr_nonnull(strstr(cqlp_error_message(c), "UTF-8"));
+	}
+	s = cqlp_stmt_new("INSERT t");
+	ck_assert_int_eq(cqlp_bind_text(s, "caf\xe9"), CQLP_OK);
+	ck_assert_ptr_null(cqlp_exec(c, s));
+	ck_assert_int_eq(cqlp_errno(c), CQLP_ERR_INVALID);
+	ck_assert(cqlp_async_submit(c, s, NULL) == 0);
+	ck_assert_int_eq(cqlp_errno(c), CQLP_ERR_INVALID);
+	ck_assert_uint_eq(cqlp_async_pending(c), 0);
+	ck_assert(cqlp_async_submit_json(c, "{\"cql\": \"x\xff\"}", NULL) == 0);
+	ck_assert_int_eq(fk.nlines, 0);
+	/* Good UTF-8, four-byte forms included, goes out. */
+	cqlp_stmt_reset(s);
+	ck_assert_int_eq(cqlp_bind_text(s, "na\xc3\xafve \xe2\x98\x83 "
+	    "\xf0\x9f\x98\x80"), CQLP_OK);
+	r = cqlp_exec(c, s);
+	ck_assert_ptr_nonnull(r);
+	cqlp_result_free(r);
+	ck_assert_int_eq(fk.nlines, 1);
+	cqlp_stmt_free(s);
+	cqlp_close(c);
+}
+END_TEST
+
+/* A per-call timeout: the daemon's own timeout answer is the one seen. */
+START_TEST(test_timeout_daemon_first)
+{
+	struct cqlp		*c = cqlp_open(fk.path);
+	struct cqlp_stmt	*s = cqlp_stmt_new("TIMEOUT");
+	long long		 t0;
+	int			 i;
+
+	cqlp_stmt_set_timeout(s, 150);
+	for (i = 0; i < 5; i++) {
+		t0 = ms_now();
+		ck_assert_ptr_null(cqlp_exec(c, s));
+		ck_assert_msg(cqlp_errno(c) == CQLP_ERR_SERVER, "%s: %s",
+		    cqlp_error_code(c), cqlp_error_message(c));
+		ck_assert_str_eq(cqlp_error_code(c), "timeout");
+		ck_assert_int_ge(ms_now() - t0, 140);
+		ck_assert_int_lt(ms_now() - t0, 1000);
+	}
+	cqlp_stmt_free(s);
+	cqlp_close(c);
+}
+END_TEST
+
+/* Run the async loop in a child (no ck_assert there): bit 1 on failure. */
+static int
+child_drain(struct cqlp *c, int *closed, int *ok)
+{
+	struct cqlp_result	*r;
+	struct pollfd		 pfd;
+	long long		 t0 = ms_now();
+
+	*closed = *ok = 0;
+	while (cqlp_async_pending(c) > 0 && ms_now() - t0 < 5000) {
+		while ((r = cqlp_async_collect(c)) != NULL) {
+			if (cqlp_result_status(r) == CQLP_ERR_CLOSED &&
+			    cqlp_result_udata(r) == (void *)1)
+				(*closed)++;
+			else if (cqlp_result_status(r) == CQLP_OK &&
+			    cqlp_result_udata(r) == (void *)2)
+				(*ok)++;
+			cqlp_result_free(r);
+		}
+		if (cqlp_async_pending(c) == 0)
+			break;
+		if ((pfd.fd = cqlp_async_fd(c)) < 0)
+			return (1);
+		pfd.events = POLLIN | (cqlp_async_want_write(c) ? POLLOUT : 0);
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		if ((pfd.revents & POLLOUT) && cqlp_async_flush(c) != CQLP_OK)
+			return (1);
+		if (pfd.revents & (POLLIN | POLLHUP))
+			(void)cqlp_async_read(c);
+	}
+	return (cqlp_async_pending(c) == 0 ? 0 : 1);
+}
+
+/*
+ * After fork() with async requests in flight, the child's blocking calls
+ * and its own requests work; the parent's requests complete in the child
+ * as closed and are answered in the parent.
+ */
+START_TEST(test_fork_async)
+{
+	struct cqlp		*c = cqlp_open(fk.path);
+	struct cqlp_stmt	*parent = cqlp_stmt_new("SLEEP 300");
+	struct cqlp_stmt	*child = cqlp_stmt_new("SELECT child");
+	pid_t			 pid;
+	int			 status, seen[3] = { 0, 0, 0 }, mode;
+
+	for (mode = 0; mode < 2; mode++) {
+		ck_assert(cqlp_async_submit(c, parent, (void *)1) > 0);
+		ck_assert_int_eq(cqlp_async_flush(c), CQLP_OK);
+		if ((pid = fork()) == 0) {
+			int	closed, ok, rv = 0;
+
+			/* First call in the child: blocking, or a submit. */
+			if (mode == 0 && cqlp_ping(c) != CQLP_OK)
+				rv |= 2;
+			if (cqlp_async_submit(c, child, (void *)2) == 0)
+				rv |= 4;
+			rv |= child_drain(c, &closed, &ok);
+			if (closed != 1 || ok != 1)
+				rv |= 8;
+			if (cqlp_ping(c) != CQLP_OK)
+				rv |= 16;
+			_exit(rv);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "mode %d: child status %d", mode, WEXITSTATUS(status));
+		seen[1] = 0;
+		ck_assert_int_eq(drain_async(c, seen, 3), 1);
+		ck_assert_int_eq(seen[1], 1);
+	}
+	ck_assert_int_eq(fake_count(&fk, "SELECT child"), 2);
+	ck_assert_int_eq(fake_count(&fk, "SLEEP 300"), 2);
+	cqlp_stmt_free(parent);
+	cqlp_stmt_free(child);
+	cqlp_close(c);
+}
+END_TEST
+
+/* Requests queued while not connected are never sent by a child. */
+START_TEST(test_fork_unconnected)
+{
+	struct cqlp		*c;
+	struct cqlp_stmt	*s = cqlp_stmt_new("SELECT queued");
+	pid_t			 pid;
+	int			 status, go[2], seen[2] = { 0, 0 };
+
+	fake_stop(&fk);
+	c = cqlp_open(fk.path);
+	ck_assert_int_eq(cqlp_errno(c), CQLP_ERR_NOENT);
+	ck_assert(cqlp_async_submit(c, s, (void *)1) > 0);
+	ck_assert_int_eq(pipe(go), 0);
+	if ((pid = fork()) == 0) {
+		int	closed, ok, rv = 0;
+		char	x;
+
+		if (read(go[0], &x, 1) != 1)
+			_exit(1);
+		rv |= child_drain(c, &closed, &ok);
+		if (closed != 1)
+			rv |= 8;
+		_exit(rv);
+	}
+	ck_assert_int_eq(fake_restart(&fk), 0);
+	ck_assert_int_eq(write(go[1], "x", 1), 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "child status %d", WEXITSTATUS(status));
+	ck_assert_int_eq(fake_count(&fk, "SELECT queued"), 0);
+	/* The parent sends its own request. */
+	ck_assert_int_eq(drain_async(c, seen, 2), 1);
+	ck_assert_int_eq(seen[1], 1);
+	ck_assert_int_eq(fake_count(&fk, "SELECT queued"), 1);
+	close(go[0]);
+	close(go[1]);
+	cqlp_stmt_free(s);
+	cqlp_close(c);
+}
+END_TEST
+
 static Suite *
 client_suite(void)
 {
@@ -837,6 +1093,11 @@ client_suite(void)
 	tcase_add_test(tc, test_async_lost);
 	tcase_add_test(tc, test_backlog_full_waits);
 	tcase_add_test(tc, test_backlog_full_timeout);
+	tcase_add_test(tc, test_locale_numbers);
+	tcase_add_test(tc, test_bad_utf8);
+	tcase_add_test(tc, test_timeout_daemon_first);
+	tcase_add_test(tc, test_fork_async);
+	tcase_add_test(tc, test_fork_unconnected);
 	suite_add_tcase(s, tc);
 	return (s);
 }

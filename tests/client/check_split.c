@@ -96,6 +96,34 @@ START_TEST(test_stop)
 }
 END_TEST
 
+/* The `;` between BEGIN BATCH and APPLY BATCH belong to the batch. */
+START_TEST(test_batch_block)
+{
+	static const char *const in[] = {
+		"-- a batch\n",
+		"begin unlogged batch\n",
+		"  INSERT INTO t (k, v) VALUES (1, 'apply batch;');\n",
+		"  INSERT INTO t (k, v) VALUES (2, $$;$$); /* APPLY BATCH; */\n",
+		"Apply\n",
+		"  Batch;\n",
+		"SELECT batch FROM t; BEGIN; BEGIN BATCH INSERT x; APPLY BATCH\n",
+		NULL
+	};
+	struct got	g;
+
+	split_all(&g, in);
+	ck_assert_int_eq(g.n, 4);
+	ck_assert_str_eq(g.s[0], "-- a batch\nbegin unlogged batch\n"
+	    "  INSERT INTO t (k, v) VALUES (1, 'apply batch;');\n"
+	    "  INSERT INTO t (k, v) VALUES (2, $$;$$); /* APPLY BATCH; */\n"
+	    "Apply\n  Batch");
+	ck_assert_str_eq(g.s[1], "SELECT batch FROM t");
+	ck_assert_str_eq(g.s[2], "BEGIN");
+	ck_assert_str_eq(g.s[3], "BEGIN BATCH INSERT x; APPLY BATCH");
+	got_free(&g);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -107,6 +135,7 @@ main(void)
 	tcase_add_test(tc, test_quotes_comments);
 	tcase_add_test(tc, test_empty);
 	tcase_add_test(tc, test_stop);
+	tcase_add_test(tc, test_batch_block);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

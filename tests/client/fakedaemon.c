@@ -14,6 +14,8 @@
  *	cql "BAD ANSWER"	a line that is not JSON
  *	cql "HUGE"		a 200 000-byte text value
  *	cql "ERROR"		a syntax_error with details
+ *	cql "TIMEOUT"		the daemon's timeout error, once the request's
+ *				timeout_ms has passed
  *	cql "USE <ks>"		like op use
  *	anything else		{"ok":true}
  *
@@ -250,6 +252,10 @@ answer_for(struct floop *l, struct fconn *c, json_t *req, long long *delay,
 		    "\"type\":\"text\"}],\"rows\":[[\"%s\"]]}", big) == -1)
 			body = NULL;
 		free(big);
+	} else if (strcmp(cql, "TIMEOUT") == 0) {
+		*delay = json_integer_value(json_object_get(req, "timeout_ms"));
+		body = strdup("{\"ok\":false,\"error\":{\"code\":\"timeout\","
+		    "\"message\":\"no answer within the request timeout\"}}");
 	} else if (strcmp(cql, "ERROR") == 0)
 		body = strdup("{\"ok\":false,\"error\":{\"code\":\"syntax_error\","
 		    "\"message\":\"line 1:0 no viable alternative at input "

@@ -6,12 +6,15 @@ tests/service/svc.py), points each program at its socket, and checks what
 they print and how they exit.
 """
 
+import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -128,6 +131,14 @@ def test_cli_outputs():
         f.flush()
         p = cli("-f", f.name)
         assert p.stdout == '{"k": 1}\n{"k": 2}\n', p.stdout
+    # A batch block is one statement, its inner `;` included.
+    p = cli(inp="BEGIN UNLOGGED BATCH\n"
+            "  INSERT INTO clit.t (k, v) VALUES (4, 'four;');\n"
+            "  INSERT INTO clit.t (k, v) VALUES (5, 'five');\n"
+            "APPLY BATCH;\nSELECT v FROM clit.t WHERE k IN (4, 5);\n")
+    expect(p, 0, "batch block")
+    assert sorted(p.stdout.split("\n")) == [
+        "", '{"v": "five"}', '{"v": "four;"}'], p.stdout
     p = cli("-r", '{"op": "ping"}')
     expect(p, 0, "raw")
     assert '"ok":true' in p.stdout.replace(" ", ""), p.stdout
@@ -158,6 +169,107 @@ def test_cli_exit_codes():
     finally:
         shutil.rmtree(d)
 
+
+def test_cli_input_errors():
+    """Bad input is a usage error (2), with or without a daemon."""
+    d = tempfile.mkdtemp()
+    try:
+        none = os.path.join(d, "none.sock")
+        p = cli("-f", d)
+        expect(p, 2, "-f on a directory")
+        assert "Is a directory" in p.stderr, p.stderr
+        expect(cli("-e", "SELECT ?", "--values", "nope", sock=none), 2,
+               "bad values, no daemon")
+        expect(cli("-f", os.path.join(d, "missing.cql"), sock=none), 2,
+               "missing file, no daemon")
+        for opt in (["-t", "4294967396"], ["-t", "0"], ["-t", "86400001"],
+                    ["--page-size", "4294967297"], ["--page-size", "x"]):
+            p = cli(*(opt + ["-e", "SELECT k FROM clit.t WHERE k = 1"]))
+            expect(p, 2, " ".join(opt))
+            assert "must be a number" in p.stderr, p.stderr
+    finally:
+        shutil.rmtree(d)
+    # Text that is not UTF-8 is refused by the library, nothing after runs.
+    p = run([CLI, "-s", SVC.socket],
+            inp=b"SELECT k FROM clit.t WHERE k = 1;\n"
+                b"SELECT k FROM clit.t WHERE k = 2 -- caf\xe9;\n"
+                b"SELECT k FROM clit.t WHERE k = 2;\n", text=False)
+    expect(p, 2, "not UTF-8")
+    assert p.stdout == '{"k": 1}\n', p.stdout
+    assert "UTF-8" in p.stderr, p.stderr
+
+
+def canned_daemon(path, body):
+    """A stand-in daemon answering every request line with body (a JSON
+    object as text) under the request's id; stop with the returned
+    function."""
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(4)
+    srv.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except socket.timeout:
+                continue
+            with conn:
+                conn.settimeout(10)
+                for line in conn.makefile("rb"):
+                    rid = json.loads(line).get("id")
+                    conn.sendall(('{"id": %s, %s\n' % (json.dumps(rid),
+                                                       body[1:])).encode())
+        srv.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+
+    def halt():
+        stop.set()
+        t.join(10)
+    return halt
+
+
+def test_cli_bad_answers():
+    """Answers with a nameless column or short rows never crash it."""
+    d = tempfile.mkdtemp()
+    sock = os.path.join(d, "canned.sock")
+    halt = canned_daemon(sock, '{"ok": true, "columns": [{"name": "a", '
+                         '"type": "int"}, {"type": "text"}, {"name": "c"}],'
+                         ' "rows": [[1], [2, "x", 3, 4], 5, []]}')
+    try:
+        p = cli("--json", "-e", "SELECT x", sock=sock)
+        expect(p, 0, "json")
+        assert p.stdout.split("\n")[:2] == [
+            '{"a": 1, "": null, "c": null}',
+            '{"a": 2, "": "x", "c": 3}'], p.stdout
+        p = cli("--csv", "-e", "SELECT x", sock=sock)
+        expect(p, 0, "csv")
+        assert p.stdout.startswith('a,"",c\n1,,\n2,x,3\n'), p.stdout
+        p = cli("--table", "-e", "SELECT x", sock=sock)
+        expect(p, 0, "table")
+        assert "(4 rows)" in p.stdout, p.stdout
+    finally:
+        halt()
+        shutil.rmtree(d)
+
+
+def test_cli_timeout():
+    """-t: a statement the cluster is too slow for ends in time with the
+    daemon's own timeout error (exit 1), not a client-side one."""
+    for n in (1, 2, 3):
+        SVC.mock.delay(n, 1500)
+    try:
+        for _ in range(3):
+            t0 = time.monotonic()
+            p = cli("-t", "300", "-e", "SELECT k FROM clit.t WHERE k = 1")
+            expect(p, 1, "cluster timeout")
+            assert p.stderr.startswith("cqlproxy: timeout: "), p.stderr
+            assert time.monotonic() - t0 < 1.4
+    finally:
+        SVC.mock.clear()
 
 def test_example_socat():
     if not shutil.which("socat") or not shutil.which("jq"):
@@ -230,7 +342,8 @@ def main():
                    "demo.kv (k, v) VALUES (2, 'value 2'); INSERT INTO "
                    "demo.kv (k, v) VALUES (3, 'three!')"), 0, "demo")
         for t in (test_library, test_cli_outputs, test_cli_exit_codes,
-                  test_example_socat, test_example_cgi, test_example_async,
+                  test_cli_input_errors, test_cli_bad_answers,
+                  test_cli_timeout, test_example_socat, test_example_cgi, test_example_async,
                   test_restart):
             t0 = time.monotonic()
             try:
