@@ -440,12 +440,24 @@ run_stream(struct cli *cl, FILE *fp, const char *name)
 	char		*line = NULL;
 	size_t		 cap = 0;
 	ssize_t		 n;
+	long		 lineno = 0;
 	int		 rv = 0;
 
 	if (sp == NULL)
 		return (-1);
-	while (rv == 0 && (n = getline(&line, &cap, fp)) != -1)
+	while (rv == 0 && (n = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		/* A statement would end at the NUL unseen: refuse it. */
+		if (memchr(line, '\0', (size_t)n) != NULL) {
+			fprintf(stderr, "cqlproxy: %s:%ld: a NUL byte in the "
+			    "input\n", name, lineno);
+			if (cl->status < EXIT_USAGE)
+				cl->status = EXIT_USAGE;
+			rv = -1;
+			break;
+		}
 		rv = split_feed(sp, line, (size_t)n, run_one, cl);
+	}
 	/* A read error is not the end of the script: run nothing more. */
 	if (rv == 0 && ferror(fp)) {
 		fprintf(stderr, "cqlproxy: %s: %s\n", name, strerror(errno));

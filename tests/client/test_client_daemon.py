@@ -197,6 +197,14 @@ def test_cli_input_errors():
     expect(p, 2, "not UTF-8")
     assert p.stdout == '{"k": 1}\n', p.stdout
     assert "UTF-8" in p.stderr, p.stderr
+    # A NUL byte would cut a statement short unseen: refused, with where.
+    p = run([CLI, "-s", SVC.socket],
+            inp=b"SELECT k FROM clit.t WHERE k = 1;\n"
+                b"SELECT k FROM clit.t WHERE k = 2\0 AND nothing;\n"
+                b"SELECT k FROM clit.t WHERE k = 2;\n", text=False)
+    expect(p, 2, "NUL byte")
+    assert p.stdout == '{"k": 1}\n', p.stdout
+    assert ":2: a NUL byte" in p.stderr, p.stderr
 
 
 def canned_daemon(path, body):
