@@ -555,6 +555,8 @@ client_too_long(struct client *c)
 	r = jsonproto_parse(NULL, 0, c->readonly);
 	r->early_code = "line_too_long";
 	r->early_msg = xstrdup(msg);
+	r->early_extra = json_pack("{s:I}", "limit",
+	    (json_int_t)srv->cfg->max_line_length);
 	client_req_add(c, r);
 	metrics_waiting_add(srv->metrics, 1);
 	c->too_long = 1;
@@ -570,6 +572,18 @@ client_room(struct client *c)
 }
 
 /*
+ * Is a line of n bytes (without its "\n", or all that came of it yet)
+ * over the limit?  A "\r" that ends it is not counted, as it is dropped.
+ */
+static int
+client_line_over(const uint8_t *p, size_t n, size_t max)
+{
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	return (n > max);
+}
+
+/*
  * Turn complete lines of p into requests while there is room; returns how
  * many bytes were used.  A line over the limit ends the reading.
  */
@@ -582,13 +596,14 @@ client_lines(struct client *c, const uint8_t *p, size_t len)
 	while (used < len && !c->too_long && client_room(c)) {
 		nl = memchr(p + used, '\n', len - used);
 		if (nl == NULL) {
-			if (len - used > max) {
+			if (client_line_over(p + used, len - used, max)) {
 				client_too_long(c);
 				return (len);
 			}
 			break;
 		}
-		if ((size_t)(nl - (p + used)) > max) {
+		if (client_line_over(p + used, (size_t)(nl - (p + used)),
+		    max)) {
 			client_too_long(c);
 			return (len);
 		}
@@ -762,7 +777,8 @@ client_update(struct client *c)
 	/* Read more only with room for more requests. */
 	c->reading = (c->state == CLIENT_OPEN && !c->too_long &&
 	    client_room(c) && (!c->draining || c->drain_left > 0) &&
-	    (c->in == NULL || cbuf_used(c->in) <= srv->cfg->max_line_length));
+	    (c->in == NULL ||
+	    cbuf_used(c->in) <= srv->cfg->max_line_length + 1));
 	if (c->nreqs == 0 && c->out == NULL) {
 		if (c->too_long && !c->lingering) {
 			/*

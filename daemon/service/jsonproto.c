@@ -530,7 +530,29 @@ jp_values(struct creq *r, const struct jsonval_scalar **tab, size_t *n)
 	return (1);
 }
 
-/* The id as JSON text (and its length), as json_dumps would write it. */
+/*
+ * A double as the shortest text that reads back to it (jansson would
+ * write 0.1 as 0.10000000000000001), still a real: "100.0", not "100".
+ */
+static void
+jp_real_text(double d, char *buf, size_t len)
+{
+	size_t	n;
+	int	prec;
+
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(buf, len, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	if (prec == 17)
+		snprintf(buf, len, "%.17g", d);
+	n = strlen(buf);
+	if (strpbrk(buf, ".e") == NULL && n + 3 <= len)
+		memcpy(buf + n, ".0", 3);
+}
+
+/* The id as JSON text (and its length): as the request wrote it. */
 static void
 jp_set_id(struct creq *r, struct jpfield *f)
 {
@@ -540,7 +562,8 @@ jp_set_id(struct creq *r, struct jpfield *f)
 
 	switch (f->kind) {
 	case JP_INT:
-		/* A token from the line is what jansson prints, but "-0". */
+	case JP_REAL:
+		/* A token from the line goes back as it came, but "-0". */
 		if (f->s != NULL && f->len + 1 <= sizeof r->idbuf) {
 			if (f->len == 2 && f->s[0] == '-' && f->s[1] == '0')
 				lit = "0";
@@ -551,6 +574,12 @@ jp_set_id(struct creq *r, struct jpfield *f)
 				r->idlen = f->len;
 				return;
 			}
+		} else if (f->kind == JP_REAL && f->json != NULL) {
+			jp_real_text(json_real_value(f->json), r->idbuf,
+			    sizeof r->idbuf);
+			r->id = r->idbuf;
+			r->idlen = strlen(r->idbuf);
+			return;
 		}
 		break;
 	case JP_STRING:
@@ -771,6 +800,23 @@ jsonproto_is_local_op(enum metrics_op op)
 	}
 }
 
+/*
+ * An answer given without reading the request's options (an early error,
+ * or shutting_down before it ran) is compact as the connection says, or
+ * as the request says if it says so plainly.
+ */
+static void
+jp_compact_early(struct creq *r)
+{
+	struct jpfield	*f;
+
+	if (r->client != NULL)
+		r->compact = r->client->compact;
+	if ((f = jp_field(r, JPK_COMPACT)) != NULL &&
+	    (f->kind == JP_TRUE || f->kind == JP_FALSE))
+		r->compact = f->kind == JP_TRUE;
+}
+
 void
 jsonproto_start(struct creq *r)
 {
@@ -779,7 +825,10 @@ jsonproto_start(struct creq *r)
 	int		 v;
 
 	r->start_us = metrics_now_us();
+	r->numstr = c->numstr;
+	r->compact = c->compact;
 	if (r->early_code != NULL) {
+		jp_compact_early(r);
 		metrics_request_done(srv->metrics, METRICS_OP_INVALID,
 		    r->early_code, 0);
 		r->metered = 1;
@@ -791,8 +840,6 @@ jsonproto_start(struct creq *r)
 	metrics_request_begin(srv->metrics, r->op);
 	if (c->keyspace != NULL)
 		r->keyspace = xstrdup(c->keyspace);
-	r->numstr = c->numstr;
-	r->compact = c->compact;
 	/* Most requests keep the connection's settings. */
 	if (r->keyset & (1U << JPK_COMPACT | 1U << JPK_NUMBERS_AS_STRINGS)) {
 		v = r->compact;
@@ -1204,6 +1251,8 @@ creq_detach_error(struct creq *r, const char *code, const char *msg)
 	struct client	*c = r->client;
 	struct ans	 a;
 
+	if (r->state == CREQ_WAITING)
+		jp_compact_early(r);
 	ans_begin(&a, r, 0);
 	ans_error(&a, code, msg, NULL);
 	wbuf_raw(&a.w, "}\n", 2);

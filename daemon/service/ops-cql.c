@@ -54,6 +54,7 @@ struct cqlbent {
 	const char		*cql;		/* QUERY, or being prepared */
 	struct prepared		*p;		/* referenced once known */
 	struct prepared_wait	*wait;
+	int			 prepare;	/* values, or a keyspace */
 	struct cqlvals		 vals;
 };
 
@@ -474,13 +475,6 @@ cqlop_values_field(struct creq *r, json_t *j, json_t **out, ssize_t idx)
 	return (0);
 }
 
-static int
-cqlop_has_values(json_t *v)
-{
-	return (v != NULL && ((json_is_array(v) && json_array_size(v) > 0) ||
-	    (json_is_object(v) && json_object_size(v) > 0)));
-}
-
 /* Error fields, with the batch position when there is one. */
 static json_t *
 cqlop_extra(ssize_t idx)
@@ -882,8 +876,12 @@ cqlop_rows(struct ans *a, const struct result *res,
 				p = cell->v.p != NULL ? cell->v.p : cql_empty;
 			if (jsonval_write_cql(res->columns.cols[j].type, p,
 			    p != NULL ? cell->v.n : 0, jo, &a->w, err,
-			    errlen) != 0)
+			    errlen) != 0) {
+				/* Full: creq_reply says it is too large. */
+				if (a->w.err != NULL)
+					return (0);
 				return (-1);
+			}
 		}
 		ans_lit(a, "]");
 		if (a->w.err != NULL)
@@ -1498,8 +1496,11 @@ op_batch(struct creq *r)
 			return;
 		}
 		e->cql = json_string_value(json_object_get(j, "cql"));
-		if (cqlop_has_values(v) || op->keyspace != NULL)
+		/* As for query: values, even none, are counted by markers. */
+		if (v != NULL || op->keyspace != NULL) {
+			e->prepare = 1;
 			op->npending++;
+		}
 	}
 	if (op->npending == 0) {
 		cqlop_start_now(op);
@@ -1509,8 +1510,7 @@ op_batch(struct creq *r)
 	/* Callbacks come later, never from inside prepared_get. */
 	for (i = 0; i < n; i++) {
 		e = &op->ents[i];
-		if (e->p == NULL && (cqlop_has_values(json_object_get(e->json,
-		    "values")) || op->keyspace != NULL))
+		if (e->prepare)
 			e->wait = prepared_get(srv->prepared, op->keyspace,
 			    e->cql, cqlop_batch_prepared_cb, e);
 	}

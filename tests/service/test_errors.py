@@ -234,6 +234,71 @@ def test_line_too_long():
             assert a["ok"] or a["error"]["code"] != "line_too_long", a
 
 
+def test_line_limit_exact():
+    """The limit counts neither the newline nor a carriage return before
+    it; past it the error names the limit."""
+    with Svc(nodes=1, listen={"max_line_length": 1024}) as s:
+        def line(n, tag):
+            head = b'{"op": "ping", "id": "' + tag + b'", "x": "'
+            return head + b"y" * (n - len(head) - 2) + b'"}'
+        at = line(1024, b"at")
+        assert len(at) == 1024
+        with s.client() as c:
+            c.send(at + b"\n")
+            assert c.recv()["id"] == "at"
+            c.send(line(1024, b"crlf") + b"\r\n")
+            assert c.recv()["id"] == "crlf"
+            # the "\r" arrives alone, the "\n" once the daemon read it
+            # (bytes_in counts every client's: less our stats requests)
+            asks = len(json.dumps({"op": "stats"})) + 1
+            calls = [1]
+            before = s.stats()["clients"]["bytes_in"]
+
+            def read_all():
+                calls[0] += 1
+                n = s.stats()["clients"]["bytes_in"]
+                return n - before - (calls[0] - 1) * asks >= 1025
+            c.send(line(1024, b"split") + b"\r")
+            wait_until(read_all, 10, "the daemon read the line")
+            c.send(b"\n")
+            assert c.recv()["id"] == "split"
+        with s.client() as c:
+            c.send(line(1025, b"over") + b"\r\n")
+            a = c.recv()
+            assert a["error"]["code"] == "line_too_long", a
+            assert a["error"]["limit"] == 1024, a
+            assert "id" not in a, a
+            assert c.at_eof()
+
+
+def test_answer_too_large():
+    """An answer past max_output_per_client is answer_too_large (with the
+    limit), not a decoding error; smaller pages of it work."""
+    with Svc(nodes=1, listen={"max_output_per_client": "64KiB"}) as s:
+        c = s.client()
+        c.ok({"cql": KS})
+        c.ok({"cql": "CREATE TABLE ks.big (k int, c int, v text, "
+                     "PRIMARY KEY (k, c))"})
+        for i in range(40):
+            c.ok({"cql": "INSERT INTO ks.big (k, c, v) VALUES (1, ?, ?)",
+                  "values": [i, "x" * 4000]})
+        a = c.call({"id": "all", "cql": "SELECT * FROM ks.big WHERE k = 1"})
+        assert a["id"] == "all" and not a["ok"], a
+        assert a["error"]["code"] == "answer_too_large", a
+        assert a["error"]["limit"] == 65536, a
+        rows, state = [], None
+        while True:
+            req = {"cql": "SELECT * FROM ks.big WHERE k = 1", "page_size": 5}
+            if state:
+                req["paging_state"] = state
+            a = c.ok(req)
+            rows += a["rows"]
+            state = a.get("paging_state")
+            if not state:
+                break
+        assert [r[1] for r in rows] == list(range(40)), rows
+
+
 def test_hostile_ids_and_text():
     """A huge id is refused (without echoing it) even with the smallest
     output cap; answers stay valid UTF-8 whatever the client or a node
@@ -260,4 +325,5 @@ def test_hostile_ids_and_text():
 if __name__ == "__main__":
     run_tests([test_injected_errors, test_local_errors,
                test_global_inflight_cap, test_line_too_long,
+               test_line_limit_exact, test_answer_too_large,
                test_hostile_ids_and_text])

@@ -23,6 +23,18 @@ def test_query_and_ids():
             assert "id" in a and a["id"] == ident, (ident, a)
         a = c.ok({"op": "ping"})
         assert "id" not in a
+        # ...as the request wrote them, numbers too: not 0.1 as
+        # 0.10000000000000001, whether the line was read quickly or (a
+        # 30-digit number elsewhere) by jansson
+        for text in (b"0.1", b"1e2", b"-0.0", b"1.5E300", b"12.5"):
+            for extra in (b"", b', "x": 123456789012345678901234567890'):
+                c.send(b'{"id": ' + text + b', "op": "ping"' + extra +
+                       b'}\n')
+                line = c.recv_line()
+                back = line[len(b'{"id": '):line.index(b", ")]
+                assert float(back) == float(text), (text, line)
+                assert back == text or extra and back in (
+                    b"1e+02", b"1.5e+300"), (text, line)
         raw = c.call({"id": 9, "cql": "SELECT release_version FROM "
                       "system.local"})
         assert raw == {"id": 9, "ok": True, "columns": [
@@ -79,6 +91,19 @@ def test_query_and_ids():
         line = c.recv_line()
         assert line == b'{"id":1,"ok":true,"columns":[{"name":"v",' \
             b'"type":"text"}],"rows":[["ts"]]}', line
+        # a connection that asked for compact answers gets every error
+        # compact, those given before the request's options are read too
+        with s.client() as c4:
+            c4.ok({"op": "use", "compact": True})
+            for bad in (b"nope\n", b'{"op": "frob"}\n', b'{"id": [1]}\n',
+                        b'{"cql": "SELECT v FROM ks.t", "page_size": "x"}\n'):
+                c4.send(bad)
+                line = c4.recv_line()
+                assert line.startswith(b'{"ok":false,"error":{"code":'), \
+                    (bad, line)
+            c4.send(b'{"op": "frob", "compact": false}\n')
+            line = c4.recv_line()
+            assert line.startswith(b'{"ok": false, "error": {'), line
         # DML answers just ok
         a = c.ok({"cql": "DELETE FROM ks.t WHERE k = 3"})
         assert a == {"ok": True}, a
@@ -159,6 +184,20 @@ def test_prepare_execute_batch():
              "values": ["nope", "x"]}]})
         assert a["error"]["code"] == "bad_value", a
         assert a["error"]["statement_index"] == 1, a
+        # a values field, even an empty one, is counted against the
+        # markers, as for query (not sent to fail at the node)
+        for vals in ([], {}):
+            a = c1.call({"op": "batch", "statements": [
+                {"cql": "DELETE FROM ks.kv WHERE k = 3", "values": []},
+                {"cql": "INSERT INTO ks.kv (k, v) VALUES (?, ?)",
+                 "values": vals}]})
+            assert a["error"]["code"] == "missing_values", a
+            assert a["error"]["statement_index"] == 1, a
+            assert "host" not in a["error"], a
+        a = c1.ok({"op": "batch", "statements": [
+            {"cql": "DELETE FROM ks.kv WHERE k = 3", "values": []}]})
+        a = c1.ok({"cql": "SELECT v FROM ks.kv WHERE k = 3"})
+        assert a["rows"] == [], a
 
 
 def test_use():
