@@ -316,7 +316,8 @@ read_digits(const char **pp, int n, int64_t *v)
 
 	*v = 0;
 	while (isdigit((unsigned char)*p) && (n == 0 || k < n)) {
-		if (*v > (INT64_MAX - 9) / 10)
+		/* Exact: every value up to INT64_MAX reads. */
+		if (*v > (INT64_MAX - (*p - '0')) / 10)
 			return (-1);
 		*v = *v * 10 + (*p++ - '0');
 		k++;

@@ -772,6 +772,12 @@ START_TEST(test_duration_extremes)
 	dur_bad("-178956970y9mo");
 	dur_bad("2562047h47m16s854ms775us808ns");
 	dur_bad("-2562047h47m16s854ms775us809ns");
+	/* Every count up to INT64_MAX reads, in any unit. */
+	dur_is("9223372036854775807ns", 0, 0, INT64_MAX);
+	dur_is("-9223372036854775807ns", 0, 0, -INT64_MAX);
+	dur_is("9223372036854775800ns", 0, 0, INT64_MAX - 7);
+	dur_bad("9223372036854775808ns");
+	dur_bad("92233720368547758070ns");
 
 	for (i = 0; i < nitems(mos); i++) {
 		for (j = 0; j < nitems(mos); j++) {
