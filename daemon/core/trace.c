@@ -13,6 +13,7 @@
 #include "util.h"
 #include "buf.h"
 #include "msg.h"
+#include "clock.h"
 #include "cqltype.h"
 #include "cqlval.h"
 #include "conn.h"
@@ -49,6 +50,7 @@ struct trace_fetch {
 	struct event		*deadline_ev;
 	int			 interval_ms;
 	uint64_t		 deadline_ms;
+	uint64_t		 deadline_us;	/* clock_now_us */
 	struct trace		*t;
 	uint8_t			*paging_state;
 	size_t			 paging_len;
@@ -384,12 +386,26 @@ trace_poll_fire(evutil_socket_t fd, short events, void *arg)
 	trace_send(arg);
 }
 
+/*
+ * libevent counts a timer from the loop turn's cached time, which may be
+ * older than the fetch: a timer that fires before the real deadline is
+ * set again for the rest, so "after N ms" is never less than N ms.
+ */
 static void
 trace_deadline_fire(evutil_socket_t fd, short events, void *arg)
 {
 	struct trace_fetch	*tf = arg;
+	struct timeval		 tv;
 	char			 why[64];
+	uint64_t		 now = clock_now_us(), left;
 
+	if (now < tf->deadline_us) {
+		left = tf->deadline_us - now;
+		tv.tv_sec = (time_t)(left / 1000000);
+		tv.tv_usec = (suseconds_t)(left % 1000000);
+		evtimer_add(tf->deadline_ev, &tv);
+		return;
+	}
 	if (tf->req != NULL) {
 		tf->cancelling = 1;
 		request_cancel(tf->req);
@@ -513,6 +529,7 @@ trace_fetch_opts(struct cluster *c, const uint8_t id[16],
 	tf->poll_ev = evtimer_new(base, trace_poll_fire, tf);
 	tf->deadline_ev = evtimer_new(base, trace_deadline_fire, tf);
 	tf->deadline_ms = conn_now_ms() + (uint64_t)tf->o.max_wait_ms;
+	tf->deadline_us = clock_now_us() + (uint64_t)tf->o.max_wait_ms * 1000;
 	tv.tv_sec = tf->o.max_wait_ms / 1000;
 	tv.tv_usec = (tf->o.max_wait_ms % 1000) * 1000;
 	evtimer_add(tf->deadline_ev, &tv);
