@@ -168,14 +168,21 @@ def test_drain_waits_for_orphans():
             assert a["rows"] == [[70]], a
 
 
+def delayed(s):
+    """Requests the mock's nodes have held back so far."""
+    return sum(n.get("delayed", 0) for n in s.mock.stats()["nodes"])
+
+
 def test_drain_timeout_and_second_signal():
     with Svc(nodes=1, listen={"drain_timeout": "300ms"}) as s:
         setup_table(s)
         s.mock.delay(1, 3000)
+        held = delayed(s)
         c = s.client()
         c.send_many([{"id": i, "cql": "SELECT v FROM ks.s WHERE k = 1"}
                      for i in range(5)])
-        time.sleep(0.1)     # let them reach the node
+        wait_until(lambda: delayed(s) >= held + 5, 10,
+                   "the requests to reach the node")
         t0 = time.monotonic()
         s.signal(signal.SIGTERM)
         got = []
@@ -194,10 +201,14 @@ def test_drain_timeout_and_second_signal():
         s.expect_status = None
         setup_table(s)
         s.mock.delay(1, 5000)
+        held = delayed(s)
         c = s.client()
         c.send({"cql": "SELECT v FROM ks.s WHERE k = 1"})
-        time.sleep(0.1)
+        wait_until(lambda: delayed(s) >= held + 1, 10,
+                   "the request to reach the node")
         s.signal(signal.SIGTERM)
+        wait_until(lambda: "draining 1 client" in s.log_text(), 10,
+                   "the drain to start")
         time.sleep(0.1)
         assert s.proc.poll() is None    # still draining
         s.signal(signal.SIGINT)
