@@ -618,8 +618,11 @@ req_exec_slot(struct request *req)
 
 	for (i = 0; i < req->nexec; i++) {
 		if (!req->exec[i].active && req->exec[i].conn == NULL &&
-		    req->exec[i].host == NULL)
+		    req->exec[i].host == NULL) {
+			/* A new execution: its host gets its own re-prepare. */
+			req->exec[i].reprepared = 0;
 			return (&req->exec[i]);
+		}
 	}
 	if (req->nexec == REQ_MAX_EXEC)
 		return (NULL);
@@ -860,6 +863,8 @@ req_decide(struct request *req, struct req_exec *ex,
 		host_unref(h);
 	}
 	if (rv == -1) {
+		/* The next host may have lost the statement too. */
+		ex->reprepared = 0;
 		req_exec_set_host(ex, NULL);
 		rv = req_try(req, ex);
 	}

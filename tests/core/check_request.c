@@ -444,6 +444,78 @@ START_TEST(test_prepare_execute)
 }
 END_TEST
 
+/*
+ * Re-preparing is allowed once per host, not once per request: after the
+ * replica re-prepared and then failed with a retryable error, the next
+ * host that forgot the statement too is re-prepared as well.
+ */
+START_TEST(test_unprepared_after_failover)
+{
+	struct stmt		 s;
+	struct request_opts	 o;
+	struct result		*r, *p;
+	struct bytesval		 v[3];
+	uint8_t			 k[4], c[4];
+	struct host *const	*hv;
+	char			*replica;
+	size_t			 n, i;
+	int			 j, node;
+
+	hv = cluster_hosts(CT->c, &n);
+	p = NULL;
+	for (i = 0; i < n; i++) {
+		stmt_init(&s, STMT_PREPARE);
+		s.query = slice_cstr("INSERT INTO ks.t (k, c, v) VALUES "
+		    "(?, ?, ?)");
+		request_opts_default(&o);
+		o.host = hv[i];
+		r = ct_run(&s, &o);
+		ck_assert_msg(r->error == CORE_OK, "%s", r->message);
+		if (p == NULL)
+			p = r;
+		else
+			result_free(r);
+	}
+	stmt_init(&s, STMT_EXECUTE);
+	s.id.p = p->prepared.id;
+	s.id.n = p->prepared.idlen;
+	s.pk_index = p->prepared.pk_index;
+	s.pk_count = p->prepared.pk_count;
+	s.query = slice_cstr("INSERT INTO ks.t (k, c, v) VALUES (?, ?, ?)");
+	ct_put32(k, 7);
+	ct_put32(c, 0);
+	v[0] = bytesval_value(k, 4);
+	v[1] = bytesval_value(c, 4);
+	v[2] = bytesval_value("f", 1);
+	s.values.n = 3;
+	s.values.values = v;
+	request_opts_default(&o);
+	o.keyspace = "ks";
+	o.idempotent = 1;
+	/* the replica (rf 1) comes first in the plan */
+	r = ct_run(&s, &o);
+	ck_assert_msg(r->error == CORE_OK, "%s", r->message);
+	ck_assert_int_eq(sscanf(r->host_name, "127.0.0.%d", &node), 1);
+	replica = xstrdup(r->host_name);
+	result_free(r);
+
+	/* every node forgets; the replica, once re-prepared, is overloaded */
+	for (j = 1; j <= 3; j++)
+		CT_CONTROL("{\"op\":\"forget\",\"node\":%d}", j);
+	CT_CONTROL("{\"op\":\"fail\",\"node\":%d,\"error\":\"overloaded\","
+	    "\"count\":1,\"match\":\"INSERT INTO ks.t\"}", node);
+	r = ct_run(&s, &o);
+	ck_assert_msg(r->error == CORE_OK, "%s", r->message);
+	ck_assert_str_ne(r->host_name, replica);
+	ck_assert_uint_eq(r->retries, 1);
+	ck_assert_uint_eq(cluster_metrics(CT->c)->unprepared, 2);
+	result_free(r);
+	free(replica);
+	result_free(p);
+	ct_teardown();
+}
+END_TEST
+
 /* The hook prepared.c installs: prepare through the core, on that host. */
 struct hook_job {
 	cluster_reprepared_cb	 done;
@@ -997,6 +1069,7 @@ request_suite(void)
 	tcase_add_test(tc, test_paging);
 	tcase_add_test(tc, test_prepare_execute);
 	tcase_add_test(tc, test_unprepared_hook);
+	tcase_add_test(tc, test_unprepared_after_failover);
 	tcase_add_test(tc, test_batch_and_named);
 	tcase_add_test(tc, test_batch_unprepared_twice);
 	tcase_add_test(tc, test_pinned_host_and_tracing);
