@@ -948,6 +948,7 @@ req_answer(struct conn *conn, enum conn_error err, struct msg *m, void *arg)
 		result_set_error(r, err == CONN_EPROTO ? CORE_EPROTOCOL :
 		    CORE_ECONNECTION, "%s: %s", ex->host != NULL ?
 		    ex->host->name : "?", conn_error_name(err));
+		result_set_host(r, ex->host);
 		memset(&e, 0, sizeof e);
 		e.kind = RETRY_ERR_CONNECTION_CLOSED;
 		req_decide(req, ex, &e);

@@ -1042,6 +1042,50 @@ START_TEST(test_flush_now)
 }
 END_TEST
 
+/*
+ * A request that is not idempotent, cut by its node's death: the result
+ * says which host it was on, as for any other error.
+ */
+START_TEST(test_connection_error_host)
+{
+	struct ct_wait		 w = { NULL, 0 };
+	struct request_opts	 o;
+	struct stmt		 s;
+	char			*ans;
+	long			 held;
+	int			 i, node = 0;
+
+	delay_all(10000, "cut_marker");
+	request_opts_default(&o);
+	o.idempotent = 0;
+	o.timeout_ms = 20000;
+	stmt_init(&s, STMT_QUERY);
+	s.query = slice_cstr("SELECT key FROM system.local WHERE key = "
+	    "'cut_marker'");
+	cluster_execute(CT->c, &s, &o, ct_done, &w);
+	/* Wait until a node holds it, then kill that node. */
+	while (node == 0) {
+		testloop_until(CT->base, NULL, NULL, 20);
+		ans = ct_stats(0);
+		for (i = 1; i <= 3 && node == 0; i++) {
+			held = ct_stat(ans, i, "delayed");
+			if (held > 0)
+				node = i;
+		}
+		free(ans);
+		ck_assert_int_eq(w.done, 0);
+	}
+	CT_CONTROL("{\"op\":\"kill\",\"node\":%d}", node);
+	ck_assert(testloop_until(CT->base, ct_cond_done, &w, 15000));
+	ck_assert_int_eq(w.r->error, CORE_ECONNECTION);
+	ck_assert_str_ne(w.r->host_name, "");
+	ck_assert_ptr_nonnull(w.r->host);
+	ck_assert_str_eq(w.r->host_name, w.r->host->name);
+	result_free(w.r);
+	ct_teardown();
+}
+END_TEST
+
 static Suite *
 request_suite(void)
 {
@@ -1074,6 +1118,7 @@ request_suite(void)
 	tcase_add_test(tc, test_batch_unprepared_twice);
 	tcase_add_test(tc, test_pinned_host_and_tracing);
 	tcase_add_test(tc, test_no_hosts_and_cancel);
+	tcase_add_test(tc, test_connection_error_host);
 	suite_add_tcase(s, tc);
 	return (s);
 }
