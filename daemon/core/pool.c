@@ -24,6 +24,8 @@ struct pool_entry {
 
 /* How often a draining pool looks whether its last requests ended. */
 #define POOL_DRAIN_POLL_MS	50
+/* How often a retiring connection is looked at while it still has work. */
+#define POOL_RETIRE_POLL_MS	100
 
 struct pool {
 	struct event_base	*base;
@@ -45,12 +47,14 @@ struct pool {
 
 	struct reconnect	*rc;
 	struct event		*ev_shrink;
+	struct event		*ev_retire;
 };
 
 static void	pool_conn_ready(struct conn *, enum conn_error, void *);
 static void	pool_conn_closed(struct conn *, enum conn_error, void *);
 static void	pool_reconnect_cb(void *);
 static void	pool_shrink_cb(evutil_socket_t, short, void *);
+static void	pool_retire_cb(evutil_socket_t, short, void *);
 
 void
 pool_config_default(struct pool_config *pc)
@@ -130,7 +134,8 @@ pool_new(struct event_base *base, struct host *h,
 	p->rc = reconnect_new(base, &p->config.reconnect, pool_reconnect_cb,
 	    p);
 	p->ev_shrink = evtimer_new(base, pool_shrink_cb, p);
-	if (p->ev_shrink == NULL)
+	p->ev_retire = evtimer_new(base, pool_retire_cb, p);
+	if (p->ev_shrink == NULL || p->ev_retire == NULL)
 		fatalx("evtimer_new failed");
 	return (p);
 }
@@ -143,6 +148,7 @@ pool_free_now(evutil_socket_t fd, short events, void *arg)
 
 	reconnect_free(p->rc);
 	event_free(p->ev_shrink);
+	event_free(p->ev_retire);
 	free(p->v);
 	free((char *)p->config.conn.cql_version);
 	free((char *)p->config.conn.username);
@@ -194,6 +200,7 @@ pool_free(struct pool *p)
 	p->draining = 0;
 	reconnect_cancel(p->rc);
 	evtimer_del(p->ev_shrink);
+	evtimer_del(p->ev_retire);
 	pool_close_all(p);
 	if (event_base_once(p->base, -1, EV_TIMEOUT, pool_free_now, p,
 	    &tv) != 0)
@@ -235,6 +242,35 @@ pool_inflight(struct pool *p)
 	for (i = 0; i < p->n; i++)
 		n += conn_inflight(p->v[i].conn);
 	return (n);
+}
+
+/*
+ * A request that timed out keeps its stream id until its answer comes,
+ * so that a late answer is not taken for another request's.  A node that
+ * never answers some requests (while answering heartbeats) would fill a
+ * connection with such ids and leave the host refusing everything as
+ * busy.  A connection with three quarters of max_inflight held so is
+ * retired, as the Python driver does: given no new requests, closed once
+ * its live ones are answered, and replaced.
+ */
+static int
+pool_retiring(struct pool *p, struct conn *c)
+{
+	int	limit = p->config.max_inflight * 3 / 4;
+
+	return (conn_orphans(c) >= (limit > 0 ? limit : 1));
+}
+
+static void
+pool_retire_arm(struct pool *p, int ms)
+{
+	struct timeval	tv;
+
+	if (evtimer_pending(p->ev_retire, NULL))
+		return;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(p->ev_retire, &tv);
 }
 
 /* Start one more connection. */
@@ -413,6 +449,40 @@ pool_shrink(struct pool *p, int over_max)
 		pool_shrink_arm(p);
 }
 
+/* Close the retiring connections whose live requests are all answered. */
+static void
+pool_retire_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct pool	*p = arg;
+	struct conn	*c;
+	size_t		 i;
+	int		 closed = 0, waiting = 0;
+
+	if (!p->active || p->freeing || p->draining)
+		return;
+	for (i = 0; i < p->n; /* nothing */) {
+		c = p->v[i].conn;
+		if (conn_state(c) != CONN_READY || !pool_retiring(p, c)) {
+			i++;
+			continue;
+		}
+		if (conn_inflight(c) > conn_orphans(c)) {
+			waiting++;
+			i++;
+			continue;
+		}
+		log_info("pool %s: replacing a connection: %d requests never "
+		    "answered", p->host->name, conn_orphans(c));
+		p->v[i] = p->v[--p->n];
+		conn_free(c);
+		closed++;
+	}
+	if (waiting > 0)
+		pool_retire_arm(p, POOL_RETIRE_POLL_MS);
+	if (closed > 0)
+		pool_fill(p);
+}
+
 static void
 pool_shrink_cb(evutil_socket_t fd, short events, void *arg)
 {
@@ -444,7 +514,7 @@ pool_acquire(struct pool *p, struct conn **cp)
 {
 	struct conn	*c;
 	size_t		 i, best = 0;
-	int		 core, max, n, bestn = -1;
+	int		 core, max, n, bestn = -1, retiring = 0;
 
 	*cp = NULL;
 	if (p->freeing || !p->active)
@@ -452,17 +522,27 @@ pool_acquire(struct pool *p, struct conn **cp)
 	for (i = 0; i < p->n; i++) {
 		if (conn_state(p->v[i].conn) != CONN_READY)
 			continue;
+		if (pool_retiring(p, p->v[i].conn)) {
+			retiring++;
+			continue;
+		}
 		n = conn_inflight(p->v[i].conn);
 		if (bestn == -1 || n < bestn) {
 			best = i;
 			bestn = n;
 		}
 	}
+	pool_limits(p, &core, &max);
+	if (retiring > 0) {
+		pool_retire_arm(p, 0);
+		/* Its replacement may open now if there is room for it. */
+		if (bestn == -1 && pool_opening(p) == 0 && (int)p->n < max)
+			pool_open(p);
+	}
 	if (bestn == -1)
 		return (CONN_ECLOSED);
 	c = p->v[best].conn;
 	p->v[best].last_used_ms = clock_turn_ms(p->base);
-	pool_limits(p, &core, &max);
 	if (bestn >= p->config.grow_threshold && (int)p->n < max) {
 		log_debug("pool %s: growing (%d in flight)", p->host->name,
 		    bestn);

@@ -1,6 +1,7 @@
 /*
  * check_pool.c: a host's pool against cqlmock: up and version, growth
- * under load and shrinking when idle, back-pressure, the host marked down
+ * under load and shrinking when idle, back-pressure, a connection full
+ * of requests never answered replaced, the host marked down
  * on stop and up again after start through background reconnection.
  * Skipped (77) only when the cqlmock binary is missing.
  */
@@ -250,6 +251,67 @@ START_TEST(test_back_pressure)
 }
 END_TEST
 
+static enum conn_error
+t_send_timed(const char *text, int timeout_ms, enum conn_error *res)
+{
+	struct msg	m;
+
+	memset(&m, 0, sizeof m);
+	m.opcode = OP_QUERY;
+	m.u.query.query = slice_cstr(text);
+	m.u.query.params.consistency = CL_ONE;
+	return (pool_send(T->pool, &m, 0, timeout_ms, t_answer, res, NULL,
+	    NULL));
+}
+
+static int
+cond_sendable(void *arg)
+{
+	struct conn	*c;
+
+	return (pool_acquire(T->pool, &c) == CONN_OK);
+}
+
+/*
+ * A node that never answers some requests: each one that times out keeps
+ * its stream id.  Once three quarters of max_inflight are held so, the
+ * connection is replaced and the host serves again, instead of refusing
+ * every request as busy for good.
+ */
+START_TEST(test_orphans_replace_connection)
+{
+	struct conn	*first, *c;
+	int		 i, eight = 8, nine = 9;
+
+	T->pc.max_local = 1;
+	T->pc.max_inflight = 8;
+	t_pool_ready();
+	ck_assert_int_eq(pool_acquire(T->pool, &first), CONN_OK);
+	ck_assert_int_eq(mockproc_control(&T->mock, NULL, 0,
+	    "{\"op\":\"delay\",\"node\":1,\"ms\":600000,"
+	    "\"match\":\"never_marker\"}"), 0);
+	for (i = 0; i < 8; i++)
+		ck_assert_int_eq(t_send_timed("SELECT key FROM system.local "
+		    "WHERE key = 'never_marker'", 50, &T->res[i]), CONN_OK);
+	ck_assert(testloop_until(T->base, cond_ndone, &eight, 5000));
+	for (i = 0; i < 8; i++)
+		ck_assert_int_eq(T->res[i], CONN_ETIMEOUT);
+	ck_assert_int_eq(conn_orphans(first), 8);
+	/* Served again, on another connection, the host never down. */
+	ck_assert_msg(testloop_until(T->base, cond_sendable, NULL, 5000),
+	    "the host stays busy");
+	ck_assert_int_eq(pool_acquire(T->pool, &c), CONN_OK);
+	ck_assert_int_eq(conn_orphans(c), 0);
+	ck_assert_int_eq(t_send("SELECT release_version FROM system.local",
+	    &T->res[8]), CONN_OK);
+	ck_assert(testloop_until(T->base, cond_ndone, &nine, 5000));
+	ck_assert_int_eq(T->res[8], CONN_OK);
+	ck_assert_int_eq(pool_size(T->pool), 1);
+	ck_assert_int_eq(T->down, 0);
+	ck_assert_int_eq(T->host_down, 0);
+}
+END_TEST
+
 START_TEST(test_down_and_up_again)
 {
 	enum host_state	 up = HOST_UP, down = HOST_DOWN;
@@ -334,6 +396,7 @@ pool_suite(void)
 	tcase_add_test(tc, test_up_and_version);
 	tcase_add_test(tc, test_grow_and_shrink);
 	tcase_add_test(tc, test_back_pressure);
+	tcase_add_test(tc, test_orphans_replace_connection);
 	tcase_add_test(tc, test_down_and_up_again);
 	tcase_add_test(tc, test_first_connect_fails);
 	tcase_add_test(tc, test_free_on_down);
