@@ -256,23 +256,40 @@ utf8_check(const char *s, size_t n)
 }
 
 /*
- * A double as JSON text ("%.17g" reads back exactly) in the C locale:
- * a program that called setlocale() may have a decimal comma, which
- * would turn 2.5 into two values.  The length, or -1.
+ * The C locale for numbers, made on first use and kept: a program that
+ * called setlocale() may have a decimal comma, which would turn 2.5 into
+ * two values.  Two threads may race to make it; the loser frees its own.
  */
+static locale_t
+lc_c_locale(void)
+{
+	static locale_t	 cloc;
+	locale_t	 l, none = (locale_t)0;
+
+	if ((l = __atomic_load_n(&cloc, __ATOMIC_ACQUIRE)) != (locale_t)0)
+		return (l);
+	if ((l = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)) == (locale_t)0)
+		return (l);
+	if (!__atomic_compare_exchange_n(&cloc, &none, l, 0, __ATOMIC_ACQ_REL,
+	    __ATOMIC_ACQUIRE)) {
+		freelocale(l);
+		l = none;
+	}
+	return (l);
+}
+
+/* A double as JSON text ("%.17g" reads back exactly); length or -1. */
 int
 lc_dtoa(char *buf, size_t len, double v)
 {
 	locale_t	cloc, old;
 	int		n;
 
-	if ((cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)) ==
-	    (locale_t)0)
+	if ((cloc = lc_c_locale()) == (locale_t)0)
 		return (-1);
 	old = uselocale(cloc);
 	n = snprintf(buf, len, "%.17g", v);
 	uselocale(old);
-	freelocale(cloc);
 	return (n < 0 || (size_t)n >= len ? -1 : n);
 }
 
@@ -283,14 +300,12 @@ lc_strtod(const char *s, double *out, int *erange)
 	locale_t	cloc, old;
 	char		*end;
 
-	if ((cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)) ==
-	    (locale_t)0)
+	if ((cloc = lc_c_locale()) == (locale_t)0)
 		return (-1);
 	old = uselocale(cloc);
 	errno = 0;
 	*out = strtod(s, &end);
 	*erange = errno == ERANGE;
 	uselocale(old);
-	freelocale(cloc);
 	return (end == s || *end != '\0' ? -1 : 0);
 }

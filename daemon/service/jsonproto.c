@@ -921,7 +921,7 @@ jp_bad(struct creq *r, enum jpkey k, const char *what)
 }
 
 int
-jp_string(struct creq *r, enum jpkey k, const char **out)
+jp_string_len(struct creq *r, enum jpkey k, const char **out, size_t *len)
 {
 	struct jpfield	*f;
 
@@ -931,21 +931,16 @@ jp_string(struct creq *r, enum jpkey k, const char **out)
 	if (f->kind != JP_STRING)
 		return (jp_bad(r, k, "a string"));
 	*out = f->s;
+	*len = f->nonul ? f->len : strlen(f->s);
 	return (1);
 }
 
 int
-jp_string_len(struct creq *r, enum jpkey k, const char **out, size_t *len)
+jp_string(struct creq *r, enum jpkey k, const char **out)
 {
-	struct jpfield	*f;
+	size_t	len;
 
-	if ((f = jp_field(r, k)) == NULL || f->kind == JP_NULL)
-		return (0);
-	if (f->kind != JP_STRING)
-		return (jp_bad(r, k, "a string"));
-	*out = f->s;
-	*len = f->nonul ? f->len : strlen(f->s);
-	return (1);
+	return (jp_string_len(r, k, out, &len));
 }
 
 int
